@@ -1,0 +1,195 @@
+"""The plugin manager: built-ins, installed entry points, run-time plugins.
+
+``pm`` is the process-wide manager. Built-in modules are registered exactly
+like outside plugins (by object, through the same hooks), then every
+distribution's ``webhook_kit`` entry points are loaded. ``register(obj)``
+adds a plugin at run time: lookups (``providers()``, ``parsers()``...) are
+cached per *generation*, and every register/unregister starts a new one, so a
+running server sees a plugin registered from a notebook cell at once.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import sys
+import threading
+from typing import Any
+
+import pluggy
+
+from . import hookspecs
+
+log = logging.getLogger("webhook_kit.plugins")
+
+#: built-in plugin modules besides the providers package, registered through
+#: the same hooks as outside plugins
+BUILTIN_MODULES = (
+    "webhook_kit.verification",
+    "webhook_kit.parsers.builtin",
+    "webhook_kit.flows",
+    "webhook_kit.store",
+)
+
+
+def builtin_modules() -> list[str]:
+    """The core modules plus every provider module (one module per provider)."""
+    import pkgutil
+
+    from . import providers as providers_pkg
+    names = list(BUILTIN_MODULES)
+    for info in sorted(pkgutil.iter_modules(providers_pkg.__path__), key=lambda i: i.name):
+        if info.name != "base" and not info.name.startswith("_"):
+            names.append(f"webhook_kit.providers.{info.name}")
+    return names
+
+
+class PluginError(Exception):
+    """A plugin registered something invalid (duplicate name, wrong type)."""
+
+
+class WebhookKitPluginManager(pluggy.PluginManager):
+    """A pluggy manager that counts changes so that registries can refresh."""
+
+    def __init__(self):
+        super().__init__("webhook_kit")
+        self.generation = 0
+        self._lock = threading.RLock()
+
+    def register(self, plugin, name=None):
+        with self._lock:
+            result = super().register(plugin, name)
+            self.generation += 1
+            return result
+
+    def unregister(self, plugin=None, name=None):
+        with self._lock:
+            result = super().unregister(plugin, name)
+            self.generation += 1
+            return result
+
+
+pm = WebhookKitPluginManager()
+pm.add_hookspecs(hookspecs)
+
+
+def _load_builtins() -> None:
+    for module_name in builtin_modules():
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            # a built-in module only goes missing in a partial checkout; say so, keep going
+            log.warning("built-in plugin %s not loaded: %s", module_name, exc)
+            continue
+        pm.register(module, name=module_name)
+
+
+def _load_entry_points() -> None:
+    if os.environ.get("WEBHOOK_KIT_NO_ENTRY_POINTS"):
+        return
+    try:
+        pm.load_setuptools_entrypoints("webhook_kit")
+    except Exception as exc:  # an outside plugin must not stop the kit from starting
+        print(f"webhook-kit: a plugin failed to load: {exc}", file=sys.stderr)
+    pm.check_pending()
+
+
+_load_builtins()
+_load_entry_points()
+
+
+def register(plugin: Any, name: str | None = None) -> str:
+    """Register a plugin object (module, class or instance) at run time."""
+    return pm.register(plugin, name=name)
+
+
+def unregister(plugin: Any = None, name: str | None = None) -> None:
+    """Remove a plugin registered earlier; its providers disappear at once."""
+    pm.unregister(plugin, name=name)
+
+
+def call_collecting(hook_name: str, **kwargs) -> list[tuple[str, Any]]:
+    """Call a ``register_*`` hook plugin by plugin: ``[(plugin_name, item), ...]``.
+
+    Calling each implementation on its own lets a registry record which plugin
+    contributed what (pluggy's plain call returns results without owners).
+    """
+    hook = getattr(pm.hook, hook_name)
+    out: list[tuple[str, Any]] = []
+    # registration order: built-ins first, later plugins after
+    for impl in reversed(hook.get_hookimpls()):
+        args = {k: kwargs[k] for k in impl.argnames if k in kwargs}
+        result = impl.function(**args)
+        if result is None:
+            continue
+        owner = pm.get_name(impl.plugin) or repr(impl.plugin)
+        items = result.items() if isinstance(result, dict) else result
+        for item in items:
+            out.append((owner, item))
+    return out
+
+
+class Registry:
+    """Items of one ``register_*`` hook by name, rebuilt when plugins change."""
+
+    def __init__(self, hook_name: str, key=lambda item: item.name, aliases=None):
+        self.hook_name = hook_name
+        self._key = key
+        self._aliases = aliases
+        self._generation = -1
+        self._items: dict[str, Any] = {}
+        self._owners: dict[str, str] = {}
+        self._lookup: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def _refresh(self) -> None:
+        if self._generation == pm.generation:
+            return
+        with self._lock:
+            generation = pm.generation
+            items, owners, lookup = {}, {}, {}
+            for owner, item in call_collecting(self.hook_name):
+                name = self._key(item)
+                if name in items:
+                    log.warning("%s %r from %s replaces the one from %s",
+                                self.hook_name, name, owner, owners[name])
+                items[name] = item
+                owners[name] = owner
+                lookup[name.lower()] = name
+                for alias in (self._aliases(item) if self._aliases else ()):
+                    lookup.setdefault(alias.lower(), name)
+            self._items, self._owners, self._lookup = items, owners, lookup
+            self._generation = generation
+
+    def all(self) -> dict[str, Any]:
+        self._refresh()
+        return dict(self._items)
+
+    def get(self, name: str) -> Any | None:
+        self._refresh()
+        canonical = self._lookup.get(str(name).lower())
+        return self._items.get(canonical) if canonical else None
+
+    def owner(self, name: str) -> str | None:
+        self._refresh()
+        canonical = self._lookup.get(str(name).lower())
+        return self._owners.get(canonical) if canonical else None
+
+    def names(self) -> list[str]:
+        return list(self.all())
+
+
+providers = Registry("register_providers", aliases=lambda p: getattr(p, "aliases", ()))
+verification_types = Registry("register_verification_types")
+parsers = Registry("register_parsers")
+actions = Registry("register_actions")
+stores = Registry("register_stores", key=lambda item: item[0])
+
+
+def notify(hook_name: str, **kwargs) -> None:
+    """Call a notification hook, logging (never raising) a plugin's failure."""
+    try:
+        getattr(pm.hook, hook_name)(**kwargs)
+    except Exception:
+        log.exception("plugin hook %s failed", hook_name)
