@@ -78,8 +78,8 @@ def _load_builtins() -> None:
     for module_name in builtin_modules():
         try:
             module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            # a built-in module only goes missing in a partial checkout; say so, keep going
+        except Exception as exc:
+            # one broken module must not take every other provider down with it
             log.warning("built-in plugin %s not loaded: %s", module_name, exc)
             continue
         pm.register(module, name=module_name)

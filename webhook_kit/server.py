@@ -43,6 +43,9 @@ log = logging.getLogger("webhook_kit.server")
 OFFLOAD_BYTES = 64 * 1024
 #: the HTTP server's own ceiling; each listener's smaller limit is enforced per request
 SERVER_MAX_BODY = 1024 * 1024 * 1024
+#: after refusing a body, how much of it is read and dropped before closing
+DRAIN_BYTES = 64 * 1024 * 1024
+DRAIN_SECONDS = 5.0
 
 
 def _log_request(handler: tornado.web.RequestHandler) -> None:
@@ -146,8 +149,17 @@ class HookHandler(_JsonErrors):
         async def write_then_close():
             try:
                 await stream.write(data)
+                # lingering close: read and drop what the sender still streams (bounded),
+                # so its TCP stack does not reset the connection before it reads our answer
+                loop = asyncio.get_running_loop()
+                deadline = loop.time() + DRAIN_SECONDS
+                drained = 0
+                while drained < DRAIN_BYTES and loop.time() < deadline:
+                    chunk = await asyncio.wait_for(
+                        stream.read_bytes(65536, partial=True), deadline - loop.time())
+                    drained += len(chunk)
             except Exception:
-                pass
+                pass  # closed by the sender, or the drain bound reached
             finally:
                 stream.close()
 

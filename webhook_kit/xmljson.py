@@ -113,7 +113,10 @@ def xml_to_data(xml: str | bytes, options: XmlOptions | dict | None = None) -> A
     kwargs: dict[str, Any] = dict(
         attr_prefix=options.attr_prefix, cdata_key=options.cdata_key,
         strip_whitespace=options.strip_whitespace, disable_entities=True,
-        force_list=(lambda path, key, value: key in force) if force else None,
+        # a name matches with or without its namespace prefix, so "Notification"
+        # also catches "sf:Notification" once namespaces are shortened
+        force_list=(lambda path, key, value: key in force or key.rsplit(":", 1)[-1] in force)
+        if force else None,
     )
     if options.process_namespaces:
         kwargs["process_namespaces"] = True
