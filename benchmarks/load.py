@@ -117,6 +117,15 @@ def write_config(tmp: Path) -> Path:
     return path
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (all its threads), from /proc; 0 elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 # -- load generation ---------------------------------------------------------
 
 LUA = """wrk.method = "POST"
@@ -231,15 +240,18 @@ def main(argv=None) -> int:
                     if case == "mixed":
                         bg = background(targets[who]("bulk"), big_script, args.duration + 1, 2)
                         time.sleep(0.5)
+                    pid = (kit if who == "kit" else base).pid
+                    cpu_before = cpu_seconds(pid)
                     r = drive(url, scripts[case], body, headers, duration=args.duration,
                               connections=args.connections)
+                    r["cpu_us"] = 1e6 * (cpu_seconds(pid) - cpu_before) / max(1, r["requests"])
                     r["big"] = finish_background(bg)
                     if who == "kit" and case != "badsig":
                         ok_by_kit += r["requests"] - r["non2xx"]
                     results.setdefault((case, who), []).append(r)
                     print(f"rep {rep + 1} {case:7s} {who:8s} {r['rps']:8.0f} req/s "
                           f"p50 {r['p50_ms']:6.2f} ms p99 {r['p99_ms']:7.2f} ms "
-                          f"non2xx {r['non2xx']}" + (f" big {r['big']}" if r["big"] else ""),
+                          f"cpu {r['cpu_us']:5.0f} us/req non2xx {r['non2xx']}" + (f" big {r['big']}" if r["big"] else ""),
                           flush=True)
     finally:
         for proc in (kit, base):
@@ -274,7 +286,9 @@ def summarize(results, cases, args, stored_ok: int, ok_by_kit: int) -> str:
                      f"**{ratio:.2f}**",
                      f"{med(b['p50_ms'] for b in base):.1f} / {med(b['p99_ms'] for b in base):.1f}",
                      f"{med(k['p50_ms'] for k in kit):.1f} / {med(k['p99_ms'] for k in kit):.1f}",
-                     f"**{p99_ratio:.2f}**", sum(k["non2xx"] for k in kit)])
+                     f"**{p99_ratio:.2f}**",
+                     f"{med(b['cpu_us'] for b in base):.0f} / {med(k['cpu_us'] for k in kit):.0f}",
+                     sum(k["non2xx"] for k in kit)])
     generator = "wrk" if shutil.which("wrk") else "benchmarks/pyload.py (Python fallback)"
     lines = [
         machine_note(),
@@ -285,7 +299,8 @@ def summarize(results, cases, args, stored_ok: int, ok_by_kit: int) -> str:
         "(kit / baseline).",
         "",
         table(["case", "baseline req/s", "kit req/s", "ratio", "baseline p50 / p99 ms",
-               "kit p50 / p99 ms", "p99 ratio", "kit non-2xx"], rows),
+               "kit p50 / p99 ms", "p99 ratio", "server CPU us/req (baseline / kit)",
+               "kit non-2xx"], rows),
     ]
     if "json" in kit_rps and "xml" in kit_rps:
         lines += ["", f"XML 1 KB / JSON 1 KB (kit): **{kit_rps['xml'] / kit_rps['json']:.2f}**"]

@@ -528,7 +528,11 @@ def _explain_hmac(ex: Explanation, view: HmacView, request: Request, settings: d
                                                 view.encoding) for s in secrets]
     matched = False
     if received is not None:
-        for _prefix, text in _received_candidates(received, view):
+        if view.plain_value:  # exactly prefix + digest, as the verifier reads it
+            texts = ([received[len(view.prefix):]] if received.startswith(view.prefix) else [])
+        else:
+            texts = [text for _prefix, text in _received_candidates(received, view)]
+        for text in texts:
             for s in secrets:
                 digest = hmac.new(s.encode("utf-8"), signed, ALGORITHMS[view.algorithm]).digest()
                 got = decode_signature(text, view.encoding)

@@ -52,7 +52,7 @@ from . import secret_values
 from .hookspecs import hookimpl
 from .listener import ConfigError
 from .model import Setting, utc_now_iso
-from .transforms import event_document
+from .transforms import event_document, jmespath_problem
 
 log = logging.getLogger("webhook_kit.flows")
 
@@ -517,11 +517,9 @@ def check_flows(flows: Any, where: str = "flows") -> None:
         if condition is not None:
             if not isinstance(condition, str) or not condition.strip():
                 raise ConfigError(f"{here}.if", "must be a JMESPath expression")
-            try:
-                jmespath.compile(condition)
-            except jmespath.exceptions.JMESPathError as exc:
-                raise ConfigError(f"{here}.if", f"invalid JMESPath {condition!r}: "
-                                                f"{' '.join(str(exc).split())}") from None
+            problem = jmespath_problem(condition)
+            if problem:
+                raise ConfigError(f"{here}.if", f"invalid JMESPath {condition!r}: {problem}")
         action = flow.get("action")
         if not isinstance(action, dict):
             raise ConfigError(f"{here}.action", 'required: {"type": ..., ...}')

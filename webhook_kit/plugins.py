@@ -100,8 +100,18 @@ _load_entry_points()
 
 
 def register(plugin: Any, name: str | None = None) -> str:
-    """Register a plugin object (module, class or instance) at run time."""
-    return pm.register(plugin, name=name)
+    """Register a plugin object (module, class or instance) at run time.
+
+    A misspelled hook name fails here, loudly, instead of silently never
+    being called.
+    """
+    registered = pm.register(plugin, name=name)
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError:
+        pm.unregister(plugin)
+        raise
+    return registered
 
 
 def unregister(plugin: Any = None, name: str | None = None) -> None:

@@ -22,6 +22,7 @@ import json
 import logging
 import signal
 import threading
+from concurrent.futures import Future
 from typing import Iterable
 
 import tornado.httpserver
@@ -46,6 +47,47 @@ SERVER_MAX_BODY = 1024 * 1024 * 1024
 #: after refusing a body, how much of it is read and dropped before closing
 DRAIN_BYTES = 64 * 1024 * 1024
 DRAIN_SECONDS = 5.0
+
+
+class _Completions:
+    """Store futures resolved on the writer thread, handed back to the loop in batches.
+
+    ``asyncio.wrap_future`` wakes the loop once per future (a self-pipe write
+    and a GIL hand-off each); a group commit resolves dozens at once, so this
+    wakes the loop once per batch and resolves them all in that one callback.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self.loop = loop
+        self._ready: list = []
+        self._lock = threading.Lock()
+
+    def wait(self, future: Future) -> asyncio.Future:
+        waiter = self.loop.create_future()
+        future.add_done_callback(lambda done: self._resolved(waiter, done))
+        return waiter
+
+    def _resolved(self, waiter: asyncio.Future, done: Future) -> None:
+        with self._lock:
+            self._ready.append((waiter, done))
+            if len(self._ready) > 1:
+                return  # a wake-up is already on its way
+        try:
+            self.loop.call_soon_threadsafe(self._drain)
+        except RuntimeError:  # the loop closed while the store finished a write
+            pass
+
+    def _drain(self) -> None:
+        with self._lock:
+            ready, self._ready = self._ready, []
+        for waiter, done in ready:
+            if waiter.done():
+                continue
+            exc = done.exception()
+            if exc is not None:
+                waiter.set_exception(exc)
+            else:
+                waiter.set_result(done.result())
 
 
 def _log_request(handler: tornado.web.RequestHandler) -> None:
@@ -216,7 +258,8 @@ class HookHandler(_JsonErrors):
             prepared = pipeline.prepare(request, listener)
         keep = listener.keep_rejected if prepared.ring else None
         try:
-            status = await asyncio.wrap_future(self.server.store.add(prepared.event, keep=keep))
+            status = await self.server._completions().wait(
+                self.server.store.add(prepared.event, keep=keep))
         except StoreUnavailable as exc:
             log.warning("not stored, answering 503: %s", exc)
             response = error_response(503, "event store unavailable, retry later")
@@ -325,6 +368,14 @@ class Server:
         return self.base_url + listener.path()
 
     # -- running -----------------------------------------------------------
+
+    def _completions(self) -> _Completions:
+        """The bridge from store futures to the running loop (one per loop)."""
+        loop = asyncio.get_running_loop()
+        bridge = self.__dict__.get("_bridge")
+        if bridge is None or bridge.loop is not loop:
+            bridge = self._bridge = _Completions(loop)
+        return bridge
 
     def _app(self) -> tornado.web.Application:
         return tornado.web.Application(

@@ -34,6 +34,7 @@ from urllib.parse import parse_qsl
 
 import jmespath
 import jmespath.exceptions
+import jmespath.functions
 
 from .listener import ConfigError, _extra_validators
 
@@ -102,6 +103,43 @@ def _one_line(exc: Exception) -> str:
     return " ".join(str(exc).split())
 
 
+_KNOWN_FUNCTIONS = frozenset(jmespath.functions.Functions.FUNCTION_TABLE)
+
+
+def jmespath_problem(expression: str) -> str | None:
+    """Why ``expression`` is not valid JMESPath, in one line (None when it is)."""
+    try:
+        parsed = jmespath.compile(expression).parsed
+    except jmespath.exceptions.LexerError as exc:
+        problem = f"{exc.message} at column {exc.lex_position + 1}"
+        if exc.token_value in ("-", "#"):
+            problem += ' (quote such keys: headers."x-github-event")'
+        return problem
+    except jmespath.exceptions.IncompleteExpressionError:
+        return "incomplete expression (it ends too early)"
+    except jmespath.exceptions.ParseError as exc:
+        problem = f"unexpected {exc.token_value!r} at column {exc.lex_position + 1}"
+        if exc.token_value == "@":
+            problem += ' (quote XML keys: payload.order."@id")'
+        return problem
+    except jmespath.exceptions.JMESPathError as exc:
+        return _one_line(exc)
+    unknown = sorted(_functions_in(parsed) - _KNOWN_FUNCTIONS)
+    if unknown:
+        return f"unknown function {unknown[0]}()"
+    return None
+
+
+def _functions_in(node: Any) -> set:
+    found = set()
+    if isinstance(node, dict):
+        if node.get("type") == "function_expression":
+            found.add(node.get("value"))
+        for child in node.get("children", ()):
+            found |= _functions_in(child)
+    return found
+
+
 def compile_rules(rules: Iterable[Any], where: str = "transforms") -> list[Rule]:
     """Check and compile rule dicts; raises :class:`ConfigError` naming the bad field.
 
@@ -122,10 +160,9 @@ def compile_rules(rules: Iterable[Any], where: str = "transforms") -> list[Rule]
         extract = rule.get("extract")
         if not isinstance(extract, str) or not extract.strip():
             raise ConfigError(f"{here}.extract", "required: a JMESPath expression such as payload.order.id")
-        try:
-            jmespath.compile(extract)
-        except jmespath.exceptions.JMESPathError as exc:
-            raise ConfigError(f"{here}.extract", f"invalid JMESPath {extract!r}: {_one_line(exc)}") from None
+        problem = jmespath_problem(extract)
+        if problem:
+            raise ConfigError(f"{here}.extract", f"invalid JMESPath {extract!r}: {problem}")
         generate = rule.get("generate")
         if not isinstance(generate, str) or not generate:
             raise ConfigError(f"{here}.generate", "required: a dotted output path such as order.id")
@@ -299,6 +336,20 @@ def document(payload: Any = None, headers: Any = None, query: Any = None, **extr
 def event_document(event, **extra) -> dict:
     """The document for a stored :class:`~webhook_kit.model.Event`."""
     return document(event.payload, event.headers, event.query, **extra)
+
+
+def sample_document(listener) -> dict:
+    """``{"payload", "headers", "query"}`` of the listener's sample (or its provider's).
+
+    The sample is parsed exactly as a delivery would be (the listener's XML
+    options included); raises ``ValueError`` when it cannot be.
+    """
+    from .client import sample_for
+    from .parsers import parse_body
+    sample = sample_for(listener)
+    headers = {"Content-Type": sample.content_type, **(sample.headers or {})}
+    payload = parse_body(sample.body, sample.content_type, listener.parse_options()).payload
+    return {"payload": payload, "headers": headers, "query": ""}
 
 
 # -- applying rules ----------------------------------------------------------------

@@ -7,6 +7,7 @@ probe answer, and the Slack/Zoom ``v0:ts:body`` scheme.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import uuid
@@ -50,6 +51,15 @@ def signing_secret(settings: dict, name: str = "secret") -> str:
     return found[0]
 
 
+def joined_ids(ids) -> str | None:
+    """One dedup id for a batch of events: their ids sorted and joined (hashed when long)."""
+    ids = sorted(str(i) for i in ids)
+    if not ids:
+        return None
+    joined = ",".join(ids)
+    return joined if len(joined) <= 200 else "sha256:" + hashlib.sha256(joined.encode()).hexdigest()
+
+
 def new_id(prefix: str = "") -> str:
     """A fresh delivery id, as a sender attaches to each new delivery."""
     return f"{prefix}{uuid.uuid4()}"
@@ -85,6 +95,18 @@ def tolerance_of(settings: dict) -> int:
         return max(int(settings.get("tolerance") or 0), 0)
     except (TypeError, ValueError):
         return 0
+
+
+def timely(seconds: float, settings: dict, now: float | None, *, future: bool = True,
+           verdict: Verdict | None = None) -> Verdict:
+    """``verdict`` (an acceptance) when ``seconds`` is within the tolerance, else the rejection.
+
+    (A rejected Verdict is falsy, so ``check_timestamp(...) or accept`` would be a bug.)
+    """
+    stale = check_timestamp(seconds, tolerance_of(settings), now, future=future)
+    if stale is not None:
+        return stale
+    return verdict if verdict is not None else Verdict.accept()
 
 
 def _shown(value: str) -> str:
@@ -203,9 +225,8 @@ class V0TimestampProvider(Provider):
         verdict, _ = self.matching_secret(request, settings)
         if not verdict.ok:
             return verdict
-        stale = check_timestamp(unix_seconds(request.header(self.timestamp_header)),
-                                tolerance_of(settings), now)
-        return stale or verdict
+        return timely(unix_seconds(request.header(self.timestamp_header)), settings, now,
+                      verdict=verdict)
 
     def sign(self, request, settings, *, now=None):
         stamp = str(int(time.time() if now is None else now))

@@ -114,7 +114,7 @@ class Provider:
         for s in self.settings:
             value = given.get(s.name)
             if value in (None, "", []):
-                if s.required:
+                if s.required and s.default in (None, ""):  # a default fills it in
                     problems.append((s.name, "is required"))
                 continue
             problems.extend(check_setting_value(s, value))

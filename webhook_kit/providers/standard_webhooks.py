@@ -10,9 +10,9 @@ import time
 from ..hookspecs import hookimpl
 from ..model import Sample, Setting, Verdict
 from ..secret_values import SecretError
-from .base import (SECRET, Provider, check_timestamp, digest_matches, hmac_digest, missing_header,
+from .base import (SECRET, Provider, digest_matches, hmac_digest, missing_header,
                    secrets_of, tolerance_setting, with_header)
-from ._shared_a import bad_timestamp, fresh_hex, signing_secret, tolerance_of, unix_seconds
+from ._shared_a import bad_timestamp, fresh_hex, signing_secret, timely, unix_seconds
 
 HEADER_STYLE = Setting("header_style", "Header names", "choice", "webhook", choices=("webhook", "svix"),
                        help="Prefix of the headers test deliveries carry (webhook-* or svix-*); "
@@ -77,7 +77,7 @@ class StandardWebhooksProvider(Provider):
         expected = [hmac_digest("sha256", key_bytes(s), message) for s in secrets_of(settings)]
         if not any(digest_matches(e, sig, "base64") for e in expected for sig in signatures):
             return Verdict.reject(f"no v1 signature in {sig_name} matches", header=sig_name)
-        return check_timestamp(unix_seconds(stamp), tolerance_of(settings), now) or Verdict.accept()
+        return timely(unix_seconds(stamp), settings, now)
 
     def sign(self, request, settings, *, now=None):
         prefix = settings.get("header_style") or "webhook"

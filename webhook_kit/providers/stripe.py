@@ -7,9 +7,9 @@ import time
 
 from ..hookspecs import hookimpl
 from ..model import Sample, Verdict
-from .base import (SECRET, Provider, check_timestamp, digest_matches, hmac_digest, missing_header,
+from .base import (SECRET, Provider, digest_matches, hmac_digest, missing_header,
                    secrets_of, split_pairs, tolerance_setting, with_header)
-from ._shared_a import bad_timestamp, body_field, fresh_hex, signing_secret, tolerance_of, unix_seconds
+from ._shared_a import bad_timestamp, body_field, fresh_hex, signing_secret, timely, unix_seconds
 
 HEADER = "Stripe-Signature"
 
@@ -55,8 +55,7 @@ class StripeProvider(Provider):
         if not any(digest_matches(e, sig, "hex") for e in expected for sig in signatures):
             return Verdict.reject(f"no v1 signature in {HEADER} matches", header=HEADER,
                                   signatures=len(signatures))
-        stale = check_timestamp(unix_seconds(stamps[0]), tolerance_of(settings), now, future=False)
-        return stale or Verdict.accept()
+        return timely(unix_seconds(stamps[0]), settings, now, future=False)
 
     def sign(self, request, settings, *, now=None):
         stamp = str(int(time.time() if now is None else now))

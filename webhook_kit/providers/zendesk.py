@@ -7,10 +7,9 @@ import json
 
 from ..hookspecs import hookimpl
 from ..model import Sample, Verdict
-from .base import (SECRET, Provider, check_timestamp, digest_matches, hmac_digest, missing_header,
+from .base import (SECRET, Provider, digest_matches, hmac_digest, missing_header,
                    secrets_of, tolerance_setting, with_header)
-from ._shared_a import (bad_timestamp, iso_now, iso_seconds, new_id, signing_secret, tolerance_of,
-                        with_default_header)
+from ._shared_a import bad_timestamp, iso_now, iso_seconds, new_id, signing_secret, timely, with_default_header
 
 HEADER = "X-Zendesk-Webhook-Signature"
 TIMESTAMP = "X-Zendesk-Webhook-Signature-Timestamp"
@@ -50,7 +49,7 @@ class ZendeskProvider(Provider):
         if not any(digest_matches(hmac_digest("sha256", s, message), received, "base64")
                    for s in secrets_of(settings)):
             return Verdict.reject(f"signature in {HEADER} does not match", header=HEADER)
-        return check_timestamp(seconds, tolerance_of(settings), now) or Verdict.accept()
+        return timely(seconds, settings, now)
 
     def sign(self, request, settings, *, now=None):
         stamp = iso_now(now)

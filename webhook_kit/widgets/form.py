@@ -408,6 +408,14 @@ class ListenerForm(widgets.VBox):
         for name, value in cached.items():
             if name in self.fields and value is not None:
                 self.fields[name].set(value)
+        if key == ("custom", "secret_url") and "token" in self.fields \
+                and self.fields["token"].get() is None:
+            # as in the product: choosing Secret URL gives the URL its token at once
+            was, self._loading = self._loading, True
+            try:
+                self.fields["token"].new_token()
+            finally:
+                self._loading = was
         self.security.children = rows
 
     def field(self, name: str) -> SettingField:

@@ -81,7 +81,7 @@ def test_rejections(server, listener, case):
         headers[HEADER] = recipe_header(SECRET, body, ms + 181_000)
         expected_reason = "timestamp too new"
     elif case == "garbage header":
-        headers[HEADER] = "t=\u0661\u0662, v1=zz"
+        headers[HEADER] = "t=12.5e3, v1=zz"
         expected_reason = "no valid timestamp"
     delivery = send_raw(server, body, headers)
     assert delivery.status == 401
