@@ -12,7 +12,7 @@ $(VENV)/.installed: pyproject.toml $(wildcard plugins/*/pyproject.toml)
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[notebook,crypto,test]"
-	for p in $(PLUGINS); do $(PY) -m pip install -q -e $$p || exit 1; done
+	for p in $(PLUGINS); do $(PY) -m pip install -q -e "$$p[test]" || exit 1; done
 	touch $@
 
 install: $(VENV)/.installed

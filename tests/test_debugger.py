@@ -162,6 +162,13 @@ def test_wrong_secret_gets_no_false_hint(server):
     assert not reverify(event, listener, {"secret": "********"}).ok
 
 
+def test_unsigned_delivery(server):
+    listener = hmac_listener(server)
+    ex = explain(rejected(server, listener, {}), listener)
+    assert ex.hint_codes == ["missing_header"] and ex.received is None
+    assert ex.expected == [mac(BODY).hex()]
+
+
 def test_env_secret_unset_is_explained(server, monkeypatch):
     monkeypatch.setenv("DEBUGGER_TEST_SECRET", SECRET)
     listener = hmac_listener(server, secret={"env": "DEBUGGER_TEST_SECRET"})
@@ -293,3 +300,77 @@ def test_cli_explain_unknown_event_is_one_line(server, db_path, tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
     assert done.stderr.strip().count("\n") == 0 and "evt_nope" in done.stderr
+
+
+# -- the SignatureDebugger widget (plain pytest: ipywidgets work without a front end) --
+
+def front_end_state(widget) -> str:
+    """Everything the widget tree would send to the browser, as text."""
+    import ipywidgets
+    out, todo = [], [widget]
+    while todo:
+        w = todo.pop()
+        out.append(repr(w.get_state()))
+        todo.extend(c for c in getattr(w, "children", ()) if isinstance(c, ipywidgets.Widget))
+    return "\n".join(out)
+
+
+def test_widget_shows_newest_rejected_event_and_reverifies(server):
+    from webhook_kit.widgets.debugger_view import SignatureDebugger
+    listener = hmac_listener(server)
+    ok_reply = deliver(server, listener, BODY, {"X-Signature": mac(BODY).hex()})
+    event = rejected(server, listener, {"X-Signature": base64.b64encode(mac(BODY)).decode()})
+    deliver(server, listener, BODY, {"X-Signature": mac(BODY).hex()})  # a newer accepted one
+
+    view = SignatureDebugger(server.store, listener)
+    assert view.event.id == event.id  # the newest rejected, not the newest
+    assert "verification fails" in view._verdict.value
+    assert "encoding" in view._hints.value
+    assert view._signed.value == BODY.decode()
+    assert mac(BODY).hex() in view._comparison.value
+    assert view._secret.value == "" and SECRET not in front_end_state(view)
+    assert [o[1] for o in view._picker.options].count(event.id) == 1
+
+    view._reverify.click()  # unchanged settings: still failing
+    assert "verification fails" in view._result.value
+    view._encoding.value = "base64"
+    view._reverify.click()
+    assert "verification passes" in view._result.value
+    assert view.explanation.ok is True
+
+    view._picker.value = stored(server, ok_reply).id
+    assert view.explanation.ok is True and view._result.value == ""
+
+
+def test_widget_suggested_settings_and_typed_secret(server):
+    from webhook_kit.widgets.debugger_view import SignatureDebugger
+    listener = hmac_listener(server, prefix="sha256=")
+    event = rejected(server, listener, {"X-Hub-Signature": mac(BODY, "other", "sha1").hex()})
+    view = SignatureDebugger(server.store, listener, event_id=event.id)
+    assert view.explanation.hint_codes == ["no_match"]
+    assert view._suggest.disabled
+    view._secret.value = "other"
+    view._reverify.click()
+    assert set(view.explanation.hint_codes) == {"wrong_header", "prefix_missing", "algorithm"}
+    view._suggest.click()
+    assert (view._header.value.lower(), view._prefix.value, view._algorithm.value) == \
+        ("x-hub-signature", "", "sha1")
+    view._reverify.click()
+    assert "verification passes" in view._result.value
+    assert "other" not in view._result.value  # a typed secret is not echoed
+
+
+def test_widget_without_events(server):
+    from webhook_kit.widgets.debugger_view import SignatureDebugger, edits_from_fields
+    listener = hmac_listener(server)
+    view = SignatureDebugger(server.store, listener)
+    assert view.event is None and "No events" in view._verdict.value
+    view._reverify.click()
+    assert "No event" in view._result.value
+    fields = {"editable": True, "header": "X-Signature", "prefix": "", "algorithm": "sha256",
+              "encoding": "hex"}
+    assert edits_from_fields(fields, secret="", encoding="hex", algorithm="sha256",
+                             header="X-Signature", prefix="") == {}
+    assert edits_from_fields(fields, secret="k", encoding="base64", algorithm="sha256",
+                             header=" X-Sig ", prefix="") == {"secret": "k", "encoding": "base64",
+                                                              "header": "X-Sig"}

@@ -174,3 +174,15 @@ def test_url_for_and_base_url(server):
     with pytest.raises(KeyError):
         server.url_for("missing")
     assert listener.path() == "/hooks/u/abc"
+
+
+@pytest.mark.parametrize("host", [b"[abc", b"x:99999999", b"a b", b""])
+def test_hostile_host_header_is_not_a_500(server, host):
+    listener = server.add(wk.Listener("h"))
+    data = (b"POST /hooks/h HTTP/1.1\r\nHost: " + host + b"\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 2\r\n\r\n{}")
+    answer = raw_http(server, data)
+    assert answer.startswith(b"HTTP/1.1 200") or answer.startswith(b"HTTP/1.1 400"), answer[:80]
+    server.store.flush()
+    if answer.startswith(b"HTTP/1.1 200"):
+        assert last_event(server, listener).url.startswith("http://127.0.0.1:")

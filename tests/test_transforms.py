@@ -10,7 +10,7 @@ import pytest
 
 import webhook_kit as wk
 from webhook_kit.cli import main
-from webhook_kit.transforms import apply_to_event, cast, CastError, compile_rules, document, preview
+from webhook_kit.transforms import CastError, apply_to_event, cast, document, preview
 from webhook_kit.xmljson import xml_to_data
 
 ORDER = {
@@ -106,6 +106,14 @@ def test_a_failing_rule_is_reported_and_the_others_still_apply():
     assert len(result.errors) == 2
     assert result.errors[0].startswith("transforms[1] (payload.order.customer.name -> n): cannot cast")
     assert result.errors[1].startswith("transforms[2]")
+
+
+def test_a_rule_never_overwrites_a_value_by_nesting_under_it():
+    result = run([{"extract": "payload.order.id", "generate": "order"},
+                  {"extract": "payload.order.total", "generate": "order.total"}])
+    assert result.output == {"order": "1001"}
+    assert result.errors == ['transforms[1] (payload.order.total -> order.total): cannot set order.total: '
+                             'order already holds "1001"']
 
 
 def test_merge_mode_keeps_the_payload_and_sets_generated_fields_on_top():

@@ -328,3 +328,16 @@ def test_the_form_starts_a_shared_server_when_given_none(tmp_path, monkeypatch):
     finally:
         f.close()
         form_module.stop_shared_server()
+
+
+def test_id_placeholder_and_token_copy_affordance(form):
+    form.name.value = "New orders!"
+    assert form.listener_id.placeholder == "new-orders"
+    assert form.listener.id == "new-orders"
+    form.verification_type.value = "token"
+    token_field = form.field("token")
+    assert token_field.copy is not None and token_field.copy.value == ""
+    token = token_field.new_token()
+    assert "navigator.clipboard.writeText" in token_field.copy.value and token in token_field.copy.value
+    form.verification_type.value = "hmac"
+    assert form.field("secret").copy is None  # a chosen secret is not offered for copying

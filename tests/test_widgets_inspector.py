@@ -65,7 +65,9 @@ def test_rejected_event_shows_reason_details_and_debug_area(server, orders, insp
     event = inspector.select()
     assert event.status == "rejected"
     assert "X-Signature" in inspector.detail.value and "&quot;id&quot;: 2" in inspector.detail.value
-    assert inspector.debug_area.children, "a rejected event offers the signature debugger"
+    from webhook_kit.widgets import SignatureDebugger
+    assert any(isinstance(w, SignatureDebugger) for w in inspector.debug_area.children), \
+        "a rejected event offers the signature debugger"
     # an accepted one does not
     wk.send(orders, {"id": 3}, url=server.url_for(orders))
     settle(server, inspector)
@@ -190,3 +192,16 @@ def test_event_rows_are_json_safe_for_the_page(server, orders, inspector):
     inspector.select()
     assert "<script>" not in inspector.detail.value
     json.dumps(inspector.table.options)
+
+
+def test_a_second_server_with_the_same_listener_id_does_not_leak_in(server, orders, inspector,
+                                                                     tmp_path):
+    other = wk.Server(store=str(tmp_path / "other.db"), port=0).start()
+    try:
+        twin = other.add(orders.copy())
+        assert wk.send(twin, {"twin": True}, url=other.url_for(twin)).status == 200
+        other.dispatcher.wait_idle(10)
+        assert settle(server, inspector) == 0
+        assert inspector.rows == []
+    finally:
+        other.stop()

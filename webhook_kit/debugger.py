@@ -31,7 +31,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Callable
 
 from . import secret_values
 from .listener import Listener
@@ -395,6 +395,18 @@ def _received_candidates(value: str, view: HmacView) -> list[tuple[str | None, s
     return out
 
 
+def _signature_like(request: Request, view: HmacView) -> list[str]:
+    """Names of headers whose value decodes to an HMAC-sized digest (20, 32 or 64 bytes)."""
+    sizes = {fn().digest_size for fn in ALGORITHMS.values()}
+    found = []
+    for name, value in request.headers.items():
+        for _prefix, text in _received_candidates(value, view):
+            if any(len(decode_signature(text, e) or b"") in sizes for e in ENCODINGS):
+                found.append(name)
+                break
+    return found
+
+
 @dataclass
 class _Match:
     header: str
@@ -542,12 +554,25 @@ def _explain_hmac(ex: Explanation, view: HmacView, request: Request, settings: d
     if matched:
         ex.step("signature", True, f"the received signature matches ({how})")
         return
+    if verdict.ok:  # e.g. GitHub's legacy X-Hub-Signature when the SHA-256 header is absent
+        ex.step("signature", None, f"no match in {view.header or 'the signature header'} "
+                f"({how}), but the provider accepted the request by another of its rules")
+        return
     ex.step("signature", False, f"expected {ex.expected[0]} ({how}), received "
             f"{'nothing' if received is None else received}")
     matches = [m for m in _search(view, request, secrets) if m.diffs]
     if matches:
         _hints_for(ex, view, matches[0])
-    elif verdict.ok is False:
+    elif received is None and _signature_like(request, view):
+        names = ", ".join(_signature_like(request, view))
+        ex.hint("no_match", f"{view.header} is missing; {names} looks like a signature but does "
+                f"not match under any usual mistake: most likely the secret differs from the "
+                f"sender's, and the header may be {names}.")
+    elif received is None:
+        ex.hint("missing_header", f"No header carries a signature that matches: {view.header} is "
+                f"missing and no other header holds the HMAC. Is the sender configured to sign "
+                f"(a secret set on its side), and is this the listener it sends to?")
+    else:
         ex.hint("no_match", "No usual mistake explains the mismatch (encoding, prefix, header, "
                 "algorithm, base64 secret, re-serialised body were all tried): most likely the "
                 "secret differs from the sender's, or the body was changed on the way.")
@@ -584,7 +609,9 @@ def explain(event: Event, listener: Listener, settings: dict | None = None, *,
         ex.hint("provider", f"The listener's provider cannot be used: {exc}.")
         return ex
     ex.provider = _provider_label(listener, merged)
-    ex.step("provider", None, f"{ex.provider}: {getattr(provider, 'summary', '') or provider.label}")
+    scheme = provider.scheme(merged) if hasattr(provider, "scheme") else None
+    described = scheme if scheme is not None else provider
+    ex.step("provider", None, f"{ex.provider}: {described.summary or described.label}")
     if settings:
         shown = {k: (secret_values.MASK if k in _secret_names(provider, merged) else v)
                  for k, v in settings.items()}

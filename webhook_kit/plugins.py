@@ -2,7 +2,9 @@
 
 ``pm`` is the process-wide manager. Built-in modules are registered exactly
 like outside plugins (by object, through the same hooks), then every
-distribution's ``webhook_kit`` entry points are loaded. ``register(obj)``
+distribution's ``webhook_kit`` entry points are loaded; both on first use of
+a registry or of ``pm.hook`` (:func:`ensure_loaded`), so importing the kit
+stays cheap. ``register(obj)``
 adds a plugin at run time: lookups (``providers()``, ``parsers()``...) are
 cached per *generation*, and every register/unregister starts a new one, so a
 running server sees a plugin registered from a notebook cell at once.
@@ -49,13 +51,76 @@ class PluginError(Exception):
     """A plugin registered something invalid (duplicate name, wrong type)."""
 
 
+#: built-ins and entry points registered; loading now; the manager is set up
+_loaded = False
+_loading = False
+_armed = False
+_load_lock = threading.RLock()
+
+
+def ensure_loaded() -> None:
+    """Register the built-ins, then the installed entry points, once per process."""
+    global _loaded, _loading
+    if _loaded or not _armed:
+        return
+    with _load_lock:
+        if _loaded or _loading:  # done, or re-entered by the loading itself
+            return
+        _loading = True
+        try:
+            _load_builtins()
+            _load_entry_points()
+        finally:
+            _loaded, _loading = True, False
+
+
 class WebhookKitPluginManager(pluggy.PluginManager):
-    """A pluggy manager that counts changes so that registries can refresh."""
+    """A pluggy manager that counts changes so that registries can refresh.
+
+    Built-ins and entry points are loaded on first use (:func:`ensure_loaded`),
+    not at import: scanning every installed distribution for entry points and
+    importing every provider is most of what ``import webhook_kit`` would
+    otherwise cost. Reaching ``pm.hook`` or asking which plugins are there
+    loads them.
+    """
 
     def __init__(self):
         super().__init__("webhook_kit")
         self.generation = 0
         self._lock = threading.RLock()
+
+    @property
+    def hook(self):
+        ensure_loaded()
+        return self._hook_relay
+
+    @hook.setter
+    def hook(self, relay):  # pluggy's __init__ sets it
+        self._hook_relay = relay
+
+    def get_plugins(self):
+        ensure_loaded()
+        return super().get_plugins()
+
+    def get_plugin(self, name):
+        ensure_loaded()
+        return super().get_plugin(name)
+
+    def has_plugin(self, name):
+        ensure_loaded()
+        return super().has_plugin(name)
+
+    def is_registered(self, plugin):
+        ensure_loaded()
+        return super().is_registered(plugin)
+
+    def list_name_plugin(self):
+        ensure_loaded()
+        return super().list_name_plugin()
+
+    def list_plugin_distinfo(self):
+        ensure_loaded()
+        return super().list_plugin_distinfo()
 
     def register(self, plugin, name=None):
         with self._lock:
@@ -72,6 +137,7 @@ class WebhookKitPluginManager(pluggy.PluginManager):
 
 pm = WebhookKitPluginManager()
 pm.add_hookspecs(hookspecs)
+_armed = True
 
 
 def _load_builtins() -> None:
@@ -95,16 +161,13 @@ def _load_entry_points() -> None:
     pm.check_pending()
 
 
-_load_builtins()
-_load_entry_points()
-
-
 def register(plugin: Any, name: str | None = None) -> str:
     """Register a plugin object (module, class or instance) at run time.
 
     A misspelled hook name fails here, loudly, instead of silently never
     being called.
     """
+    ensure_loaded()  # built-ins first, so a run-time plugin can replace one of theirs
     registered = pm.register(plugin, name=name)
     try:
         pm.check_pending()
@@ -116,6 +179,7 @@ def register(plugin: Any, name: str | None = None) -> str:
 
 def unregister(plugin: Any = None, name: str | None = None) -> None:
     """Remove a plugin registered earlier; its providers disappear at once."""
+    ensure_loaded()
     pm.unregister(plugin, name=name)
 
 
@@ -154,8 +218,9 @@ class Registry:
         self._lock = threading.Lock()
 
     def _refresh(self) -> None:
-        if self._generation == pm.generation:
+        if self._generation == pm.generation and _loaded:
             return
+        ensure_loaded()
         with self._lock:
             generation = pm.generation
             items, owners, lookup = {}, {}, {}

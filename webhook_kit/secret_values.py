@@ -31,6 +31,8 @@ def resolve(value: Any) -> str | None:
         name = value["env"]
         if name not in os.environ:
             raise SecretError(f"environment variable {name} is not set")
+        if not os.environ[name]:
+            raise SecretError(f"environment variable {name} is empty")
         return os.environ[name]
     if isinstance(value, (bytes, bytearray)):
         return bytes(value).decode("utf-8")

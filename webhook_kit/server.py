@@ -90,6 +90,17 @@ class _Completions:
                 waiter.set_result(done.result())
 
 
+def _valid_host(host: str) -> bool:
+    if not host or any(c in host for c in " /\\?#@"):
+        return False
+    try:
+        from urllib.parse import urlsplit
+        urlsplit(f"http://{host}/").port
+    except ValueError:
+        return False
+    return True
+
+
 def _log_request(handler: tornado.web.RequestHandler) -> None:
     # 4xx answers are the normal life of a webhook endpoint: debug, not warnings
     # printed into a notebook; the event store says why each was refused
@@ -227,7 +238,9 @@ class HookHandler(_JsonErrors):
 
     def _request(self, body: bytes) -> Request:
         r = self.request
-        host = r.headers.get("Host") or f"{self.server.host}:{self.server.port}"
+        host = r.headers.get("Host") or ""
+        if not _valid_host(host):  # a hostile Host must not break URL handling later
+            host = f"{self.server.host}:{self.server.port}"
         url = f"{r.protocol}://{host}{r.uri}"
         return Request(method=r.method, url=url, headers=Headers(r.headers.get_all()),
                        body=body, remote_ip=r.remote_ip,

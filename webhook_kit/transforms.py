@@ -372,11 +372,14 @@ class TransformResult:
 
 def _set_path(target: dict, path: tuple[str, ...], value: Any) -> None:
     node = target
-    for part in path[:-1]:
+    for depth, part in enumerate(path[:-1]):
         child = node.get(part)
-        if not isinstance(child, dict):
-            # a later rule may nest under what an earlier one set as a scalar: the nesting wins
+        if child is None:
             child = node[part] = {}
+        elif not isinstance(child, dict):
+            # overwriting it would lose a value silently: the rule fails instead
+            where = ".".join(path[:depth + 1])
+            raise TransformError(f"cannot set {'.'.join(path)}: {where} already holds {_show(child)}")
         node = child
     node[path[-1]] = value
 
@@ -403,11 +406,10 @@ def apply_rules(rules: Iterable[Rule | dict], doc: dict, mode: str = "replace") 
     for rule in compiled:
         try:
             value = rule.value(doc)
+            if value is not _MISSING:
+                _set_path(output, rule.path, value)
         except (TransformError, CastError) as exc:
             errors.append(f"{rule.describe()}: {exc}")
-            continue
-        if value is not _MISSING:
-            _set_path(output, rule.path, value)
     return TransformResult(output, errors)
 
 

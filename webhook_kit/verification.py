@@ -17,12 +17,8 @@ from urllib.parse import parse_qsl, urlencode
 from . import secret_values
 from .hookspecs import hookimpl
 from .model import Request, Sample, Setting, Verdict
-from .providers.base import (REDACTED, Provider, copy_request, digest_matches, encode_digest,
+from .providers.base import (REDACTED, Provider, SignError, copy_request, digest_matches, encode_digest,
                              hmac_digest, missing_header, secrets_of, with_header)
-
-
-class SignError(ValueError):
-    """A test delivery cannot be signed with these settings (one-line reason)."""
 
 
 class VerificationType(Provider):

@@ -77,3 +77,47 @@ def duplicate_recorded(server, request: wk.Request) -> wk.Event:
 
 def send(request: wk.Request) -> Delivery:
     return post(request)
+
+
+HOSTILE_VALUES = ("", " ", "\u00ff\u00fe\u00e9", "=" * 2000, "t=,v1=,,", "v0=", "sha256=", "sha1=zz", "v1,",
+                  "v1,!!!", "-1", "1e400", "9" * 40, "2021-02-30T25:61:00Z", "NaN", "key=,algorithm=")
+HOSTILE_BODIES = (b"", b"\xff\xfe\x00", b"[" * 5000, b'{"id": {"nested": []}, "event_id": [1]}',
+                  b"mandrill_events=%ZZ&&=", b"null")
+
+
+def hostile_inputs_never_raise(name: str, settings: dict) -> int:
+    """Every header the signer sets, and the body, replaced by hostile values: verify,
+    handshake and delivery_id return normally (a Verdict, a Response or None, an id or None).
+    Returns how many requests were tried."""
+    p = provider(name)
+    settings = p.settings_with_defaults(settings)
+    base = p.sign(wk.Request("POST", "http://127.0.0.1:1/hooks/x?a=1", wk.Headers(
+        {"Content-Type": p.sample().content_type}), p.sample().body), settings)
+    tried = 0
+    requests = [copy_request(base, body=body) for body in HOSTILE_BODIES]
+    requests += [copy_request(base, url="http://h:abc/x?bodySHA256=zz&challenge=")]
+    for header_name, _ in base.headers.items():
+        for value in HOSTILE_VALUES:
+            requests.append(replaced(base, **{header_name.replace("-", "_"): value}))
+    for request in requests:
+        for method in ("POST", "GET", "HEAD"):
+            request.method = method
+            verdict = p.verify(request, settings)
+            assert isinstance(verdict, wk.Verdict)
+            assert verdict.ok or isinstance(verdict.reason, str)
+            answer = p.handshake(request, settings)
+            assert answer is None or isinstance(answer, wk.Response)
+            p.delivery_id(request)
+            tried += 1
+    return tried
+
+
+def garbage_is_refused_not_crashed(server, listener) -> None:
+    """Over HTTP, a delivery with mangled signature headers gets a 4xx, never a 500."""
+    request = signed(server, listener)
+    mangled = request.headers.copy()
+    for header_name, _ in request.headers.items():
+        if header_name.lower() not in ("content-type", "user-agent"):
+            mangled.set(header_name, "\u00ff=,v1=;t=NaN")
+    delivery = post(copy_request(request, headers=mangled))
+    assert 400 <= delivery.status < 500, delivery.text

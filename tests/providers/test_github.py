@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ._contract_a import accepted, duplicate_recorded, rejected, replaced, send, signed, tampered, without
+from ._contract_a import (accepted, duplicate_recorded, garbage_is_refused_not_crashed,
+                          hostile_inputs_never_raise, rejected, replaced,
+                          send, signed, tampered, without)
 from .helpers import add_listener, deliver
 
 DOCS_SECRET = "It's a Secret to Everybody"
@@ -71,3 +73,18 @@ def test_sample_signed_and_redelivery_is_duplicate(server, listener):
     request = signed(server, listener)
     assert request.header("X-GitHub-Event") == "push"
     duplicate_recorded(server, request)
+
+
+def test_hostile_input_never_raises(server):
+    assert hostile_inputs_never_raise("github", {"secret": "s"}) > 100
+    garbage_is_refused_not_crashed(server, add_listener(server, "github", {"secret": "s"}, "hostile"))
+
+
+def test_secret_read_from_the_environment(server, monkeypatch):
+    monkeypatch.setenv("WK_TEST_GITHUB_SECRET", DOCS_SECRET)
+    listener = add_listener(server, "github", {"secret": [{"env": "WK_TEST_GITHUB_SECRET"}]}, "from-env")
+    accepted(server, deliver(server, listener, "Hello, World!",
+                             {"Content-Type": "text/plain", "X-Hub-Signature-256": DOCS_SIGNATURE}))
+    monkeypatch.delenv("WK_TEST_GITHUB_SECRET")
+    d = deliver(server, listener, "Hello, World!", {"Content-Type": "text/plain", "X-Hub-Signature-256": DOCS_SIGNATURE})
+    rejected(server, listener, d, "WK_TEST_GITHUB_SECRET is not set", status=503)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import time
 
 import pytest
@@ -17,7 +19,6 @@ JSON = {"Content-Type": "application/json"}
 
 
 def header(secret: str, body: bytes, ts: int | None = None) -> str:
-    import hmac, hashlib
     ts = int(time.time()) if ts is None else ts
     return f"ts={ts};h1=" + hmac.new(secret.encode(), f"{ts}:".encode() + body, hashlib.sha256).hexdigest()
 
@@ -112,14 +113,71 @@ def test_published_vector_from_the_sdk_tests(server):
                                                 "Paddle-Signature": PUBLISHED_HEADER}).status == 401
 
 
-def test_sdk_computed_vector_with_pinned_clock(listener):
-    request = sign_delivery(add_listener_settings(listener, "test_secret"),
-                            b'{"id":"evt_1","type":"ping"}', now=1700000000)
+def test_sdk_computed_vector_with_pinned_clock():
+    listener = wk.Listener("p", provider="paddle", verification={"secret": "test_secret"})
+    request = sign_delivery(listener, b'{"id":"evt_1","type":"ping"}', now=1700000000)
     assert request.header("Paddle-Signature") == (
         "ts=1700000000;h1=b769c7c674fd4b511ed6c008360b5ec6557d2c87582982fb66d6f772addf4082")
 
 
-def add_listener_settings(listener, secret):
-    copy = listener.copy()
-    copy.verification = {"secret": secret}
-    return copy
+# Paddle's SDK tests (paddle-python-sdk tests/Unit/Notification, fixtures shared with
+# paddle-php-sdk tests/Unit/Notifications/_fixtures), bodies as the tests read them (.strip())
+FIXTURE_SECRET = "pdl_ntfset_01hs0t3tw21j988db1pam5xg8m_GrOWLNef+vmtjJYq4mSnHNzvc8uWoJ1I"
+STANDARD_PAYLOAD = (
+    b'{"data":{"id":"ctm_01hs0tqf76sxmp7ba5e4mw1sc8","name":"John Doe","email":'
+    b'"blackhole+verification2@paddle.com","locale":"en","status":"active","created_at":'
+    b'"2024-03-15T10:32:37.862Z","updated_at":"2024-03-15T10:32:37.862Z","custom_data":null,'
+    b'"import_meta":null,"marketing_consent":false},"event_id":"evt_01hs0tqfme2xwb2hvwv87p8y3w",'
+    b'"event_type":"customer.created","occurred_at":"2024-03-15T10:32:38.286848Z","notification_id":'
+    b'"ntf_01hs0tqfrhgkyp39x4wyvy7h6n"}')
+SPECIAL_CHARS_PAYLOAD = (
+    b'{"data":{"id":"ctm_01hs0t94g83hs5jdw282ztqa4z","name":'
+    b'"\\u00dc\\u00c4\\u00c5\\u00e5\\u00d6\\u00dc\\u00c4\\u00c5\\u00e5\\u00d6","email":'
+    b'"blackhole+verification1@paddle.com","locale":"en","status":"active","created_at":'
+    b'"2024-03-15T10:24:48.136Z","updated_at":"2024-03-15T10:24:48.136Z","custom_data":null,'
+    b'"import_meta":null,"marketing_consent":false},"event_id":"evt_01hs0t94tjvtv62azjmkbeysz7",'
+    b'"event_type":"customer.created","occurred_at":"2024-03-15T10:24:48.466759Z","notification_id":'
+    b'"ntf_01hs0t94ws0ay8keh5t4rq70ht"}')
+
+
+@pytest.mark.parametrize("body, signature, notification", [
+    (STANDARD_PAYLOAD,
+     "ts=1710498758;h1=558bf93944dbeb4790c7a8af6cb2ea435c8ca9c8396aafc1a4e37424ac132744",
+     "ntf_01hs0tqfrhgkyp39x4wyvy7h6n"),
+    (SPECIAL_CHARS_PAYLOAD,
+     "ts=1710498288;h1=38219b3ba1578184e625c29d201a27cd25bd69e2ec9c3ab87dcb90d87ff73a41",
+     "ntf_01hs0t94ws0ay8keh5t4rq70ht"),
+])
+def test_published_fixture_vectors(server, body, signature, notification):
+    listener = add_listener(server, "paddle", {"secret": FIXTURE_SECRET, "tolerance": 0}, "paddle-fx")
+    d = deliver(server, listener, body, {"Content-Type": "application/json", "Paddle-Signature": signature})
+    assert d.status == 200, d.text
+    assert stored(server, d).delivery_id == notification
+    assert deliver(server, listener, body + b" ", {"Content-Type": "application/json",
+                                                     "Paddle-Signature": signature}).status == 401
+
+
+def test_published_three_secret_rotation_list(server):
+    failing = ["pdl_ntf_01hbpjmytsa32fhr36nqgc3kgb_TjIG2BXbm83HPXqNfziwe506sBEdqL/4",
+               "pdl_ntf_01hbpjmytsa32fhr36nqgc3kgb_vB/yIOnTOCWIvpBadM5jzBZPHc7OmdSo"]
+    headers = {"Content-Type": "text/plain", "Paddle-Signature": PUBLISHED_HEADER}
+    listener = add_listener(server, "paddle", {"secret": failing + [PUBLISHED_SECRET], "tolerance": 0},
+                            "paddle-rot")
+    assert deliver(server, listener, "hello-world", headers).status == 200
+    for i, secret in enumerate(failing):
+        alone = add_listener(server, "paddle", {"secret": secret, "tolerance": 0}, f"paddle-fail{i}")
+        assert deliver(server, alone, "hello-world", headers).status == 401
+
+
+HOSTILE_VALUES = ["", ";;,,", "sha256=", "ts=;h1=,t=,v1=zz", "9" * 40 + ",00", "\u00e9\u00e8",
+                  "x" * 4000]
+
+
+@pytest.mark.parametrize("name", ['Paddle-Signature'])
+@pytest.mark.parametrize("value", HOSTILE_VALUES)
+def test_hostile_header_values_get_a_4xx_never_a_500(server, listener, name, value):
+    body = BODY
+    for bad_body in (body, b"\xff\xfe\x00"):
+        d = deliver(server, listener, bad_body, {"Content-Type": "application/json", name: value})
+        assert 400 <= d.status < 500, (d.status, d.text)
+        assert last_event(server, listener).reason

@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from ._contract_a import (accepted, duplicate_recorded, provider, rejected, replaced, send, signed,
+from ._contract_a import (accepted, duplicate_recorded, garbage_is_refused_not_crashed,
+                          hostile_inputs_never_raise, provider, rejected, replaced, send, signed,
                           tampered, without)
 from .helpers import add_listener, deliver
 
@@ -94,3 +95,8 @@ def test_rotation_any_secret_matches_and_signer_sends_one_v1_per_secret(server):
 
 def test_redelivery_of_the_same_event_is_duplicate(server, listener):
     duplicate_recorded(server, signed(server, listener))
+
+
+def test_hostile_input_never_raises(server):
+    assert hostile_inputs_never_raise("stripe", {"secret": "whsec_x"}) > 100
+    garbage_is_refused_not_crashed(server, add_listener(server, "stripe", {"secret": "whsec_x"}, "hostile"))

@@ -7,6 +7,7 @@ Every module here (except ``base``) registers its provider through the
 from .base import (  # noqa: F401  (the public contract for plugin authors)
     PUBLIC_URL,
     SECRET,
+    SignError,
     HmacHeaderProvider,
     Provider,
     check_timestamp,
@@ -20,5 +21,7 @@ from .base import (  # noqa: F401  (the public contract for plugin authors)
     secrets_of,
     split_pairs,
     tolerance_setting,
+    now_or,
     with_header,
 )
+from ..secret_values import SecretError  # noqa: F401  (raised by secrets_of)

@@ -136,10 +136,10 @@ def iso_seconds(text: str | None) -> float | None:
     return parsed.timestamp()
 
 
-def iso_now(now: float | None) -> str:
-    """``now`` as RFC 3339 UTC with a ``Z`` (what Zendesk sends)."""
+def iso_now(now: float | None, *, micro: bool = False) -> str:
+    """``now`` as RFC 3339 UTC with a ``Z`` (Zendesk; Shopify and Square with microseconds)."""
     moment = datetime.fromtimestamp(time.time() if now is None else now, timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.isoformat(timespec="microseconds" if micro else "seconds").replace("+00:00", "Z")
 
 
 def bad_timestamp(header: str, value: str, expected: str = "a unix timestamp") -> Verdict:

@@ -135,6 +135,10 @@ class Provider:
 REDACTED = "[redacted]"
 
 
+class SignError(ValueError):
+    """A test delivery cannot be signed with these settings (one-line reason)."""
+
+
 def _redact_query(request: Request, names: Iterable[str]) -> list[str]:
     from urllib.parse import urlencode, urlsplit, urlunsplit
     parts = urlsplit(request.url)
@@ -217,8 +221,17 @@ def digest_matches(expected: bytes, received: str, encoding: str) -> bool:
 
 
 def secrets_of(settings: dict, name: str = "secret") -> list[str]:
-    """Every candidate secret for a setting (raises SecretError when unresolved)."""
-    return secret_values.resolve_all(settings.get(name))
+    """Every candidate secret for a setting, never empty.
+
+    Raises :class:`~webhook_kit.secret_values.SecretError` when none is
+    configured or one cannot be resolved, which the pipeline answers with 503
+    (a misconfigured listener) and signing reports as a one-line error, so
+    ``secrets_of(settings)[0]`` is always safe.
+    """
+    found = secret_values.resolve_all(settings.get(name))
+    if not found:
+        raise secret_values.SecretError(f"no {name} configured")
+    return found
 
 
 def now_or(now: float | None) -> float:

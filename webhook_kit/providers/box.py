@@ -40,6 +40,10 @@ def signature(key: str, body: bytes, stamp: str) -> bytes:
     return hmac_digest("sha256", key, body + stamp.encode("utf-8"))
 
 
+def encoded(digest: bytes) -> str:
+    return base64.b64encode(digest).decode("ascii")
+
+
 class BoxProvider(Provider):
     """Box V2 webhooks (primary and secondary signature keys)."""
 
@@ -95,10 +99,9 @@ class BoxProvider(Provider):
         signed = with_header(request, TIMESTAMP, stamp)
         for name, value in ((VERSION, "1"), (ALGORITHM, "HmacSHA256"), ("BOX-DELIVERY-ID", new_id())):
             signed = with_header(signed, name, value)
-        signed = with_header(signed, PRIMARY, base64.b64encode(signature(primary, request.body, stamp)).decode())
+        signed = with_header(signed, PRIMARY, encoded(signature(primary, request.body, stamp)))
         if others:
-            signed = with_header(signed, SECONDARY,
-                                 base64.b64encode(signature(others[0], request.body, stamp)).decode())
+            signed = with_header(signed, SECONDARY, encoded(signature(others[0], request.body, stamp)))
         return signed
 
     def delivery_id(self, request):

@@ -125,7 +125,8 @@ class HubSpotProvider(Provider):
     def delivery_id(self, request):
         body = json_body(request)
         events = body if isinstance(body, list) else [body]
-        return joined_ids(e["eventId"] for e in events if isinstance(e, dict) and e.get("eventId") is not None)
+        return joined_ids(e["eventId"] for e in events
+                          if isinstance(e, dict) and e.get("eventId") is not None)
 
     def sample(self):
         now_ms = int(time.time() * 1000)
@@ -133,7 +134,8 @@ class HubSpotProvider(Provider):
                  "appId": 1160452, "occurredAt": now_ms, "subscriptionType": "contact.propertyChange",
                  "attemptNumber": 0, "objectId": 123, "propertyName": "email",
                  "propertyValue": "sample@example.com", "changeSource": "CRM"}]
-        return Sample(json.dumps(body), headers={"User-Agent": "HubSpot Connect 2.0 (http://dev.hubspot.com/)"})
+        return Sample(json.dumps(body),
+                      headers={"User-Agent": "HubSpot Connect 2.0 (http://dev.hubspot.com/)"})
 
 
 @hookimpl

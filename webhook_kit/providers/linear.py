@@ -53,7 +53,8 @@ class LinearProvider(HmacHeaderProvider):
         now_ms = int(time.time() * 1000)
         body = {"action": "create", "type": "Issue", "createdAt": "2024-05-01T12:00:00.000Z",
                 "organizationId": "2a6ef7f4-4d8c-4b6e-9f3c-0d1e2f3a4b5c", "webhookTimestamp": now_ms,
-                "webhookId": "7b4c8f2a-3c1d-4e5f-8a9b-0c1d2e3f4a5b", "url": "https://linear.app/acme/issue/ENG-42",
+                "webhookId": "7b4c8f2a-3c1d-4e5f-8a9b-0c1d2e3f4a5b",
+                "url": "https://linear.app/acme/issue/ENG-42",
                 "data": {"id": "5ab6e6f8-8f4f-4c35-9a2e-1f2d3c4b5a69", "identifier": "ENG-42",
                          "title": "Crash on login", "priority": 2, "state": {"name": "Todo"}}}
         return Sample(json.dumps(body), headers={"User-Agent": "Linear-Webhook"})

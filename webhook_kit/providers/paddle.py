@@ -41,7 +41,8 @@ class PaddleProvider(Provider):
         "replay": "5 s both ways (the SDK's `maximum_variance`); `tolerance`",
         "handshake": "none",
         "dedup": "`notification_id` in the body (else `event_id`)",
-        "tested": "paddle-python-sdk signs and verifies (`PaddleSignature`); Paddle's published SDK-test vector",
+        "tested": "paddle-python-sdk signs and verifies (`PaddleSignature`); Paddle's published SDK-test "
+                  "vectors (hello-world with a three-secret list; standard and special-characters payloads)",
     }
 
     def verify(self, request, settings, *, now=None):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..hookspecs import hookimpl
 from ..model import Sample, Setting, Verdict
 from ..verification import BasicAuth
-from .base import SECRET, Provider, hmac_digest, missing_header, secrets_of, tolerance_setting, with_header
+from .base import Provider, hmac_digest, missing_header, secrets_of, tolerance_setting, with_header
 from ._shared_b import (any_secret_matches, bad_timestamp, clock, field_at, json_body,
                         timestamp_verdict, unix_seconds)
 

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import time
-from datetime import datetime, timezone
 
 from ..hookspecs import hookimpl
 from ..model import Sample
 from .base import HmacHeaderProvider
-from ._shared_a import new_id, with_default_header
+from ._shared_a import iso_now, new_id, with_default_header
 
 
 class ShopifyProvider(HmacHeaderProvider):
@@ -35,11 +33,10 @@ class ShopifyProvider(HmacHeaderProvider):
 
     def sign(self, request, settings, *, now=None):
         signed = super().sign(request, settings, now=now)
-        moment = datetime.fromtimestamp(time.time() if now is None else now, timezone.utc)
         signed = with_default_header(signed, "X-Shopify-Webhook-Id", new_id())
         signed = with_default_header(signed, "X-Shopify-Event-Id", new_id())
         return with_default_header(signed, "X-Shopify-Triggered-At",
-                                   moment.isoformat(timespec="microseconds").replace("+00:00", "Z"))
+                                   iso_now(now, micro=True))
 
     def sample(self):
         body = {"id": 820982911946154508, "email": "jon@example.com", "name": "#9999",

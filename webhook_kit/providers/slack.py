@@ -43,11 +43,13 @@ class SlackProvider(V0TimestampProvider):
 
     def sample(self):
         body = {"token": "XXYYZZ", "team_id": "T0001", "api_app_id": "A0KRD7HC3",
-                "event": {"type": "app_mention", "user": "U061F7AUR", "text": "<@U0LAN0Z89> is it everything?",
+                "event": {"type": "app_mention", "user": "U061F7AUR",
+                          "text": "<@U0LAN0Z89> is it everything?",
                           "ts": "1515449522.000016", "channel": "C123ABC456", "event_ts": "1515449522000016"},
                 "type": "event_callback", "event_id": f"Ev{fresh_hex(5).upper()}",
                 "event_time": 1515449522, "authorizations": [{"team_id": "T0001", "user_id": "U0LAN0Z89"}]}
-        return Sample(json.dumps(body), headers={"User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)"})
+        return Sample(json.dumps(body),
+                      headers={"User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)"})
 
 
 @hookimpl

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import time
-from datetime import datetime, timezone
 
 from ..hookspecs import hookimpl
 from ..model import Sample, Verdict
 from .base import (PUBLIC_URL, SECRET, HmacHeaderProvider, digest_matches, hmac_digest, secrets_of,
                    with_header)
-from ._shared_a import body_field, new_id, signed_url, signing_secret, with_default_header
+from ._shared_a import body_field, iso_now, new_id, signed_url, signing_secret, with_default_header
 
 LEGACY_HEADER = "x-square-signature"
 
@@ -56,9 +54,8 @@ class SquareProvider(HmacHeaderProvider):
     def sign(self, request, settings, *, now=None):
         signed = with_header(request, self.header,
                              self.compute(request, settings, signing_secret(settings)))
-        moment = datetime.fromtimestamp(time.time() if now is None else now, timezone.utc)
         return with_default_header(signed, "square-initial-delivery-timestamp",
-                                   moment.isoformat(timespec="microseconds").replace("+00:00", "Z"))
+                                   iso_now(now, micro=True))
 
     def delivery_id(self, request):
         return body_field(request, "event_id")

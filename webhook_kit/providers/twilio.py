@@ -84,6 +84,11 @@ class TwilioProvider(Provider):
         if declared is not None and not hmac.compare_digest(
                 declared.lower().encode("utf-8", "replace"), body_sha256(request.body).encode()):
             return Verdict.reject("body does not match bodySHA256 in the URL", check="bodySHA256")
+        if (declared is None and request.body and request.method != "GET"
+                and request.content_type != "application/x-www-form-urlencoded"):
+            # only form params and bodySHA256 bring a body under the signature
+            return Verdict.reject("body is not signed: a non-form body needs bodySHA256 in the URL",
+                                  check="bodySHA256")
         candidates = {without_port(url), with_port(url)}
         for secret in secrets_of(settings):
             for candidate in candidates:

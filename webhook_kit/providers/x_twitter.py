@@ -18,7 +18,7 @@ class XTwitterProvider(HmacHeaderProvider):
 
     name = "x-twitter"
     label = "X (Twitter)"
-    aliases = ("twitter", "x")
+    aliases = ("twitter",)
     header = "x-twitter-webhooks-signature"
     prefix = "sha256="
     encoding = "base64"

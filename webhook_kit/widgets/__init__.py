@@ -3,8 +3,10 @@
 - :class:`ListenerForm`: the Create Listener panel (``form.listener`` is a real Listener);
 - :class:`EventInspector`: a live table of a listener's events, test deliveries, replay;
 - :class:`SignatureDebugger`: why a rejected delivery failed, step by step;
-- :class:`XmlJsonPlayground`: XML in, JSON out, as you type;
-- :func:`workbench`: a form and its inspector together, sharing one server.
+- :class:`XmlJsonPlayground`: XML in, JSON out, as you type.
+
+A form that is given no server starts one shared background server per
+kernel (:func:`shared_server`) on a free loopback port.
 
 Nothing in ``webhook_kit`` imports this package: the core runs without ipywidgets.
 """
@@ -15,7 +17,7 @@ from .form import ListenerForm, shared_server, stop_shared_server
 from .inspector import EventInspector
 
 __all__ = ["EventInspector", "ListenerForm", "SignatureDebugger", "XmlJsonPlayground",
-           "Workbench", "shared_server", "stop_shared_server", "workbench"]
+           "shared_server", "stop_shared_server"]
 
 
 def __getattr__(name):
@@ -26,7 +28,4 @@ def __getattr__(name):
     if name == "XmlJsonPlayground":
         from .playground import XmlJsonPlayground
         return XmlJsonPlayground
-    if name in ("Workbench", "workbench"):
-        from . import workbench as module
-        return getattr(module, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

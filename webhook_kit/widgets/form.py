@@ -122,7 +122,7 @@ class SettingField(widgets.VBox):
     env reference, a rotation list) is kept until the field is edited.
     """
 
-    def __init__(self, setting: Setting, generate_label: str | None = None):
+    def __init__(self, setting: Setting, generate_label: str | None = None, copyable: bool = False):
         self.setting = setting
         self._kept: Any = None
         common = dict(description=setting.label + (" *" if setting.required else ""),
@@ -153,7 +153,15 @@ class SettingField(widgets.VBox):
                                            layout=widgets.Layout(width="auto"))
             self.generate.on_click(lambda _: self.new_token())
             row.append(self.generate)
+        self.copy: widgets.HTML | None = None
+        if copyable:  # a generated token must reach the sender: offer to copy it
+            self.copy = widgets.HTML()
+            self.input.observe(self._on_value, names="value")
+            row.append(self.copy)
         super().__init__(children=[widgets.HBox(row), self.error])
+
+    def _on_value(self, change) -> None:
+        self.copy.value = _copy_button(change["new"]) if change["new"] else ""
 
     def new_token(self) -> str:
         """Fill the field with a fresh URL-safe token and return it."""
@@ -253,14 +261,15 @@ class ListenerForm(widgets.VBox):
         self.generate_button = widgets.Button(description="Generate URL", button_style="primary",
                                               icon="link")
         self.url = widgets.Text(description="URL", placeholder="click Generate URL",
-                                style=_STYLE, layout=widgets.Layout(width="640px"))
+                                style={"description_width": "40px"},
+                                layout=widgets.Layout(width="560px"))
+        self.url.add_class("wk-url")
         self.url_copy = widgets.HTML()
         self.url_status = widgets.HTML()
 
         # -- Sample data
         self.sample_format = widgets.ToggleButtons(options=[("JSON", JSON_TYPE), ("XML", XML_TYPE)],
-                                                   value=JSON_TYPE, description="Sample data",
-                                                   style=_STYLE)
+                                                   value=JSON_TYPE)
         self.sample_text = widgets.Textarea(placeholder='{"id": 1, "type": "order.created"}',
                                             rows=10, layout=widgets.Layout(width="420px"))
         self.sample_text.add_class("wk-sample-input")
@@ -291,6 +300,7 @@ class ListenerForm(widgets.VBox):
         self.verification_type.observe(self._on_type, names="value")
         for w in (self.name, self.description, self.listener_id):
             w.observe(self._on_change, names="value")
+        self.name.observe(self._on_name, names="value")
         self.sample_format.observe(self._on_sample_format, names="value")
         self.sample_text.observe(self._on_sample, names="value")
         self.generate_button.on_click(lambda _: self.generate_url())
@@ -395,7 +405,7 @@ class ListenerForm(widgets.VBox):
             if setting.kind == "secret":
                 label = {"secret_url": "Generate URL token", "token": "Generate token"}.get(
                     type_name if provider_name == "custom" else "", "Generate")
-            field = SettingField(setting, label)
+            field = SettingField(setting, label, copyable=label != "Generate")
             field.input.observe(self._on_change, names="value")
             self.fields[setting.name] = field
             rows.append(field)
@@ -423,6 +433,9 @@ class ListenerForm(widgets.VBox):
         return self.fields[name]
 
     # -- events ------------------------------------------------------------
+
+    def _on_name(self, change) -> None:
+        self.listener_id.placeholder = slug(change["new"]) if change["new"].strip() else "from the name"
 
     def _on_provider(self, change) -> None:
         if self._loading:
@@ -464,7 +477,7 @@ class ListenerForm(widgets.VBox):
                 _error_html(self.sample_error, None)
                 title = "as JSON" if "xml" in self._sample_type else "parsed"
                 self.sample_json.value = (f'<div style="color:#555">{title}</div>'
-                                          f'<pre style="margin:0">{html.escape(pretty)}</pre>')
+                                          f'<pre style="margin:0;line-height:1.35">{html.escape(pretty)}</pre>')
         if change is not None:
             self._on_change()
 

@@ -36,7 +36,8 @@ NBSP = "\u00a0"
 _CSS = """<style>
 .wk-events select, .wk-events-head { font-family: monospace; font-size: 12px; }
 .wk-inspector pre { background: #f6f6f6; padding: 6px; margin: 2px 0; max-height: 240px;
-                    overflow: auto; white-space: pre-wrap; word-break: break-all; }
+                    overflow: auto; white-space: pre-wrap; word-break: break-all;
+                    line-height: 1.35; }
 </style>"""
 
 
@@ -166,6 +167,9 @@ class EventInspector(widgets.VBox):
                 event = self._incoming.get_nowait()
             except queue.Empty:
                 break
+            # another server in this kernel may have a listener of the same id
+            if event.id in self.events or self.server.store.get(event.id) is None:
+                continue
             self.events[event.id] = event
             count += 1
         if count:

@@ -158,7 +158,7 @@ class XmlJsonPlayground(widgets.VBox):
 
     @property
     def json(self) -> str:
-        """The JSON shown (empty while the XML is malformed)."""
+        """The JSON shown (while the XML is malformed: that of the last well-formed XML)."""
         return self._json.value
 
     @property
@@ -210,7 +210,10 @@ class XmlJsonPlayground(widgets.VBox):
         text, error = convert(self._xml.value, self._options)
         self._error = error
         if error:
-            self._status.value = error_html(f"invalid XML: {error}")
-            return  # keep the last good JSON out of the way: it no longer matches
+            # the last good JSON stays (typing passes through malformed states),
+            # and the message says it is stale
+            self._status.value = error_html(f"invalid XML: {error}" + (
+                " (the JSON below is from the last well-formed XML)" if self._json.value else ""))
+            return
         self._json.value = text
         self._status.value = ""

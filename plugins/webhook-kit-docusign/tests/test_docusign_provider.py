@@ -108,3 +108,10 @@ def test_broken_xml_with_a_valid_signature_is_a_400(server, listener):
                                        "X-DocuSign-Signature-1": recipe(KEY_1, body)})
     assert delivery.status == 400
     assert "line" in delivery.json()
+
+
+def test_signing_without_a_key_is_a_clear_error():
+    from webhook_kit.secret_values import SecretError
+    request = wk.Request("POST", "http://127.0.0.1/hooks/envelopes", {}, SAMPLE_XML)
+    with pytest.raises(SecretError, match="no Connect HMAC key"):
+        DocuSignConnectProvider().sign(request, {"secret": []})

@@ -16,8 +16,9 @@ import re
 from typing import Any
 
 from webhook_kit import Provider, Request, Sample, Setting, Verdict, hookimpl
-from webhook_kit.providers import (digest_matches, encode_digest, hmac_digest, missing_header,
-                                   secrets_of)
+from webhook_kit.providers import (copy_request, digest_matches, encode_digest, hmac_digest,
+                                   missing_header, secrets_of)
+from webhook_kit.secret_values import SecretError
 
 __version__ = "0.1.0"
 
@@ -72,15 +73,18 @@ class DocuSignConnectProvider(Provider):
                               algorithm="sha256", encoding="base64")
 
     def sign(self, request: Request, settings: dict, *, now: float | None = None) -> Request:
+        keys = secrets_of(settings)
+        if not keys:
+            raise SecretError("no Connect HMAC key configured to sign with")
         headers = request.headers.copy()
         for existing, _ in signature_headers(request):
             headers.remove(existing)
-        for n, key in enumerate(secrets_of(settings), start=1):
+        for n, key in enumerate(keys, start=1):
             headers.set(f"{HEADER_PREFIX}{n}",
                         encode_digest(hmac_digest("sha256", key, request.body), "base64"))
+        # Connect names the algorithm of the signature headers here
         headers.set("X-Authorization-Digest", "HMACSHA256")
-        return Request(request.method, request.url, headers, request.body, request.remote_ip,
-                       request.path_token)
+        return copy_request(request, headers=headers)
 
     def delivery_id(self, request: Request) -> str | None:
         return delivery_id_of(request.payload)

@@ -116,3 +116,10 @@ def test_sign_pins_the_timestamp_it_is_given():
     signed = WorkOSProvider().sign(request, {"secret": SECRET}, now=1_700_000_000.5)
     assert signed.headers[HEADER] == recipe_header(SECRET, b"{}", 1_700_000_000_500)
     assert HEADER not in request.headers  # the input is not changed
+
+
+def test_signing_without_a_secret_is_a_clear_error():
+    from webhook_kit.secret_values import SecretError
+    request = wk.Request("POST", "http://127.0.0.1/hooks/workos", {}, b"{}")
+    with pytest.raises(SecretError, match="no secret configured"):
+        WorkOSProvider().sign(request, {"secret": ""})

@@ -18,6 +18,7 @@ from webhook_kit import Provider, Request, Sample, Verdict, hookimpl
 from webhook_kit.providers import (SECRET, check_timestamp, digest_matches, encode_digest,
                                    hmac_digest, missing_header, secrets_of, split_pairs,
                                    tolerance_setting, with_header)
+from webhook_kit.secret_values import SecretError
 
 __version__ = "0.1.0"
 
@@ -73,7 +74,10 @@ class WorkOSProvider(Provider):
                               algorithm="sha256", encoding="hex")
 
     def sign(self, request: Request, settings: dict, *, now: float | None = None) -> Request:
-        secret = secrets_of(settings)[0]
+        secrets = secrets_of(settings)
+        if not secrets:
+            raise SecretError("no secret configured to sign with")
+        secret = secrets[0]
         stamp = str(int((time.time() if now is None else now) * 1000))
         digest = encode_digest(hmac_digest("sha256", secret, signed_message(stamp, request.body)),
                                "hex")
