@@ -306,3 +306,37 @@ def test_editor_previews_on_the_sample_and_on_captured_events(server):
     assert editor._progress.value == 1
     assert report.results[0].changes  # stored output had no total; the edited rules add it
     assert server.store.get(captured[0]).output == {"id": 6}  # a dry run saves nothing
+
+
+# -- whatever arrives, rules never raise ------------------------------------------------
+
+hypothesis = pytest.importorskip("hypothesis")
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=12),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4),
+    max_leaves=20)
+
+ANY_RULES = [{"extract": f"payload.{path}", "generate": f"out.{i}", "type": kind}
+             for i, (path, kind) in enumerate([(p, k) for p in ("a", "a.b", "a[0]", "a[*].b", "\"@id\"")
+                                               for k in ("string", "number", "integer", "boolean",
+                                                         "datetime")])] + [
+    {"extract": "sum(payload.a)", "generate": "sum"}, {"extract": "length(payload)", "generate": "n"}]
+
+
+@settings(max_examples=150, deadline=None)
+@given(payload=json_values, mode=st.sampled_from(["replace", "merge"]))
+def test_any_payload_gives_an_output_or_named_errors_never_an_exception(payload, mode):
+    result = preview(ANY_RULES, mode, {"a": payload, "@id": payload} if mode == "merge" else payload)
+    assert isinstance(result.output, dict)
+    json.dumps(result.output)  # storable as JSON
+    for error in result.errors:
+        assert error.startswith("transforms[") or error.startswith("merge mode")
+
+
+@given(st.integers(min_value=-10**15, max_value=10**15))
+def test_integer_text_round_trips(n):
+    assert cast(str(n), "integer") == n and cast(str(n), "number") == n
+    assert cast(cast(n, "string"), "integer") == n

@@ -128,21 +128,30 @@ _JSON_COLUMNS = {"headers", "payload", "redactions", "details", "output"}
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
-def _dumps(value: Any) -> str:
+#: events with a body larger than this are serialized on the writer thread, in
+#: pieces, so that a 1 MB payload does not hold the GIL (and so the event loop)
+LARGE_EVENT_BYTES = 64 * 1024
+
+
+def _dumps(value: Any, chunked: bool = False) -> str:
+    if chunked:
+        # the pure-Python encoder yields pieces and other threads get the GIL
+        # between them; the C one-shot encoder holds it for the whole value
+        return "".join(_ENCODER.iterencode(value))
     return _ENCODER.encode(value)
 
 
-def _event_row(event: Event) -> tuple:
+def _event_row(event: Event, chunked: bool = False) -> tuple:
     d = {
         "id": event.id, "listener": event.listener, "received_at": event.received_at,
         "status": event.status, "reason": event.reason, "method": event.method,
         "path": event.path, "query": event.query, "url": event.url,
         "headers": _dumps([list(p) for p in event.headers]), "body": bytes(event.body),
         "content_type": event.content_type,
-        "payload": None if event.payload is None else _dumps(event.payload),
+        "payload": None if event.payload is None else _dumps(event.payload, chunked),
         "delivery_id": event.delivery_id, "redactions": _dumps(event.redactions),
         "details": _dumps(event.details),
-        "output": None if event.output is None else _dumps(event.output),
+        "output": None if event.output is None else _dumps(event.output, chunked),
         "transform_error": event.transform_error, "http_status": event.http_status,
     }
     return tuple(d[c] for c in _COLUMNS)
@@ -287,9 +296,13 @@ class SQLiteStore(EventStore):
     # -- writes ------------------------------------------------------------
 
     def add(self, event: Event, *, keep: int | None = None) -> Future:
-        row = _event_row(event)
+        # a small event is serialized here (cheap); a large one on the writer thread
+        row = _event_row(event) if len(event.body) <= LARGE_EVENT_BYTES else None
 
         def insert(conn: sqlite3.Connection) -> str:
+            nonlocal row
+            if row is None:
+                row = _event_row(event, chunked=True)
             status = event.status
             try:
                 cur = conn.execute(_INSERT, row)

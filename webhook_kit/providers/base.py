@@ -243,6 +243,8 @@ def check_timestamp(ts: float, tolerance: int | None, now: float | None,
     """None when ``ts`` (seconds) is within ``tolerance`` of now, else a rejection.
 
     ``future=False`` accepts any timestamp ahead of the clock (Stripe's rule).
+    Test the result with ``is not None``: a rejected :class:`Verdict` is falsy,
+    so ``check_timestamp(...) or Verdict.accept()`` would accept stale requests.
     """
     if not tolerance:
         return None
