@@ -9,11 +9,11 @@ Skipped, saying why, where Chromium, Playwright or Voila is missing.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -38,9 +38,7 @@ SECRET = "It's a Secret to Everybody"  # the one notebook 01 uses
 def _requirements() -> str | None:
     if not Path(CHROMIUM).exists():
         return f"no Chromium at {CHROMIUM} (install the system package `chromium`)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("playwright") is None:
         return "the Python package playwright is not installed"
     if shutil.which("voila") is None:
         return "voila is not installed"

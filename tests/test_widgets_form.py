@@ -341,3 +341,28 @@ def test_id_placeholder_and_token_copy_affordance(form):
     assert "navigator.clipboard.writeText" in token_field.copy.value and token in token_field.copy.value
     form.verification_type.value = "hmac"
     assert form.field("secret").copy is None  # a chosen secret is not offered for copying
+
+
+def _buttons(widget):
+    if isinstance(widget, widgets.Button):
+        yield widget
+    for child in getattr(widget, "children", ()):
+        yield from _buttons(child)
+
+
+def test_playground_use_as_sample_fills_the_form(form, server):
+    from webhook_kit.widgets import XmlJsonPlayground
+    xml = "<order id='3'><item>a</item></order>"
+    playground = XmlJsonPlayground(xml, form=form)
+    try:
+        [use] = [b for b in _buttons(playground) if b.description == "Use as sample data"]
+        use.click()
+        assert form.sample_format.value == "application/xml"
+        assert form.sample_text.value == xml
+        assert "&quot;@id&quot;: &quot;3&quot;" in form.sample_json.value
+        fill_hmac(form)
+        delivery = wk.send(form.listener, url=form.generate_url())
+        assert server.store.get(delivery.json()["event_id"]).payload == {
+            "order": {"@id": "3", "item": "a"}}
+    finally:
+        playground.close()

@@ -1,8 +1,10 @@
 """After the commit: plugin notifications and flows, off the request path.
 
 The server hands each committed event to :class:`Dispatcher.submit`, which
-returns at once; a worker thread calls the ``event_*`` hooks and then runs
-the listener's flows (accepted deliveries only, never duplicates). A failing
+returns at once. One thread calls the ``event_*`` hooks in arrival order (the
+inspector relies on that order); the listener's flows (accepted deliveries
+only, never duplicates) run on a small pool, so a forward that is backing off
+and retrying does not hold up the flows of every later delivery. A failing
 plugin or flow is logged and recorded; it never reaches the sender.
 """
 
@@ -11,16 +13,19 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from .plugins import notify
 
 log = logging.getLogger("webhook_kit.dispatch")
 
+FLOW_WORKERS = 4
+
 
 class Dispatcher:
-    """A background queue of committed events, worked by one thread in order."""
+    """Notifications on one ordered thread, flows on a pool; ``wait_idle`` waits for both."""
 
-    def __init__(self, store=None, *, run_flows: bool = True):
+    def __init__(self, store=None, *, run_flows: bool = True, flow_workers: int = FLOW_WORKERS):
         self.store = store
         self.run_flows = run_flows
         self._queue: "queue.Queue" = queue.Queue()
@@ -28,14 +33,26 @@ class Dispatcher:
         self._idle.set()
         self._pending = 0
         self._lock = threading.Lock()
+        self._flows = ThreadPoolExecutor(max_workers=flow_workers,
+                                         thread_name_prefix="webhook-kit-flow")
         self._thread = threading.Thread(target=self._work, name="webhook-kit-dispatch",
                                         daemon=True)
         self._thread.start()
 
-    def submit(self, event, listener) -> None:
+    def _begin(self) -> None:
         with self._lock:
             self._pending += 1
             self._idle.clear()
+
+    def _end(self) -> None:
+        with self._lock:
+            self._pending -= 1
+            if self._pending == 0:
+                self._idle.set()
+
+    def submit(self, event, listener) -> None:
+        """Queue a committed event; returns at once."""
+        self._begin()
         self._queue.put((event, listener))
 
     def _work(self) -> None:
@@ -49,25 +66,36 @@ class Dispatcher:
             except Exception:
                 log.exception("dispatch of %s failed", event.id)
             finally:
-                with self._lock:
-                    self._pending -= 1
-                    if self._pending == 0:
-                        self._idle.set()
+                self._end()
 
     def handle(self, event, listener) -> None:
         notify("event_recorded", event=event, listener=listener)
         if event.status == "accepted":
             notify("event_accepted", event=event, listener=listener)
             if self.run_flows and listener.flows and self.store is not None:
-                from .flows import run_flows
-                run_flows(event, listener, self.store)
+                self._begin()
+                try:
+                    self._flows.submit(self._run_flows, event, listener)
+                except RuntimeError:  # the pool is shut down: we are closing
+                    self._end()
         elif event.status == "rejected":
             notify("event_rejected", event=event, listener=listener)
 
+    def _run_flows(self, event, listener) -> None:
+        try:
+            from .flows import run_flows
+            run_flows(event, listener, self.store)
+        except Exception:
+            log.exception("flows of %s failed", event.id)
+        finally:
+            self._end()
+
     def wait_idle(self, timeout: float | None = 30) -> bool:
-        """Block until every submitted event has been handled (tests, replay, shutdown)."""
+        """Block until every submitted event and its flows are done (tests, replay, shutdown)."""
         return self._idle.wait(timeout)
 
     def close(self, timeout: float = 10) -> None:
+        """Stop taking events; running flows finish (their outcomes are recorded)."""
         self._queue.put(None)
         self._thread.join(timeout)
+        self._flows.shutdown(wait=True, cancel_futures=False)

@@ -116,7 +116,7 @@ def test_key_settings_checked():
 
 
 def test_sign_without_private_key_says_what_to_do():
-    from webhook_kit.verification import SignError
+    from webhook_kit.providers import SignError
     listener = wk.Listener("s", provider="sendgrid", verification={"public_key": PUBLIC})
     with pytest.raises(SignError, match="private_key"):
         sign_delivery(listener)

@@ -228,5 +228,16 @@ def answer_if_verified(provider, request: Request, settings: dict, answer: Respo
     return answer if verdict.ok else None
 
 
+def echo_text(value: str) -> Response:
+    """A challenge echoed back as text/plain.
+
+    The value comes from the request, so browsers are told not to sniff it
+    into HTML (a reflected challenge must not become a script).
+    """
+    response = Response.text(value)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 def empty_response(status: int = 200) -> Response:
     return Response(status, {}, b"")

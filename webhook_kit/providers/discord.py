@@ -10,7 +10,7 @@ from __future__ import annotations
 from .. import secret_values
 from ..hookspecs import hookimpl
 from ..model import Response, Sample, Setting, Verdict
-from .base import Provider, missing_header, tolerance_setting, with_header
+from .base import Provider, SignError, missing_header, tolerance_setting, with_header
 from ._shared_b import (CRYPTO_HINT, answer_if_verified, bad_timestamp, clock, crypto_available,
                         crypto_missing, field_at, json_body, timestamp_verdict, unix_seconds)
 
@@ -138,7 +138,6 @@ class DiscordProvider(Provider):
         return timestamp_verdict(int(stamp), settings, now)
 
     def sign(self, request, settings, *, now=None):
-        from ..verification import SignError
         if not crypto_available():
             raise SignError(f"signing Discord deliveries needs the cryptography package: {CRYPTO_HINT}")
         private = secret_values.resolve_all(settings.get("private_key"))

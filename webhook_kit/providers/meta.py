@@ -5,6 +5,7 @@ from __future__ import annotations
 from .. import secret_values
 from ..hookspecs import hookimpl
 from ..model import Response, Sample, Setting
+from ._shared_b import echo_text
 from .base import HmacHeaderProvider, secrets_of
 
 
@@ -47,7 +48,7 @@ class MetaProvider(HmacHeaderProvider):
         token = request.query_param("hub.verify_token")
         token_ok = any(secret_values.equal(token, t) for t in secrets_of(settings, "verify_token"))
         if mode == "subscribe" and token_ok and challenge:
-            return Response.text(challenge)
+            return echo_text(challenge)
         return Response.json({"error": "forbidden"}, 403)
 
     def sample(self):

@@ -8,8 +8,8 @@ import re
 from .. import secret_values
 from ..hookspecs import hookimpl
 from ..model import Response, Sample, Setting, Verdict
-from .base import REDACTED, Provider, copy_request, secrets_of
-from ._shared_b import json_body
+from .base import REDACTED, Provider, SignError, copy_request, secrets_of
+from ._shared_b import echo_text, json_body
 
 #: "clientState": "<value>" in the raw JSON (any spacing, escaped quotes kept inside the value)
 CLIENT_STATE = re.compile(rb'("clientState"\s*:\s*")((?:[^"\\]|\\.)*)(")')
@@ -45,7 +45,7 @@ class MicrosoftGraphProvider(Provider):
         token = request.query_param("validationToken")
         if token is None:
             return None
-        return Response.text(token)
+        return echo_text(token)
 
     def verify(self, request, settings, *, now=None):
         body = json_body(request)
@@ -64,7 +64,6 @@ class MicrosoftGraphProvider(Provider):
         return Verdict.accept(notifications=len(items))
 
     def sign(self, request, settings, *, now=None):
-        from ..verification import SignError
         body = json_body(request)
         items = body.get("value") if isinstance(body, dict) else None
         if not isinstance(items, list):

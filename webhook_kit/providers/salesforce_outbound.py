@@ -8,7 +8,7 @@ from .. import secret_values
 from ..hookspecs import hookimpl
 from ..model import Response, Sample, Setting, Verdict
 from ..xmljson import XmlError, XmlOptions, xml_to_data
-from .base import Provider, copy_request
+from .base import Provider, SignError, copy_request
 from ._shared_b import batch_key
 
 OUTBOUND_NS = "http://soap.sforce.com/2005/09/outbound"
@@ -130,7 +130,6 @@ class SalesforceOutboundProvider(Provider):
                               field="OrganizationId", received=received)
 
     def sign(self, request, settings, *, now=None):
-        from ..verification import SignError
         org = (settings.get("organization_id") or "").encode("ascii", "replace")
         body, count = _ORG_ELEMENT.subn(lambda m: m.group(1) + org + m.group(3), request.body)
         if not count:

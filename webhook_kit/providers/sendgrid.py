@@ -10,9 +10,10 @@ from __future__ import annotations
 import base64
 import binascii
 
+from .. import secret_values
 from ..hookspecs import hookimpl
 from ..model import Sample, Setting, Verdict
-from .base import Provider, missing_header, tolerance_setting, with_header
+from .base import Provider, SignError, missing_header, tolerance_setting, with_header
 from ._shared_b import (CRYPTO_HINT, bad_timestamp, batch_key, clock, crypto_available,
                         crypto_missing, json_body, timestamp_verdict, unix_seconds)
 
@@ -151,8 +152,6 @@ class SendGridProvider(Provider):
         return timestamp_verdict(int(stamp), settings, now)
 
     def sign(self, request, settings, *, now=None):
-        from ..verification import SignError
-        from .. import secret_values
         if not crypto_available():
             raise SignError(f"signing SendGrid deliveries needs the cryptography package: {CRYPTO_HINT}")
         from cryptography.hazmat.primitives import hashes

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..hookspecs import hookimpl
 from ..model import Response, Sample, Setting, Verdict
 from .base import Provider, hmac_digest, missing_header, secrets_of, tolerance_setting, with_header
-from ._shared_b import (answer_if_verified, any_secret_matches, bad_timestamp, field_at, json_body,
+from ._shared_b import (echo_text, answer_if_verified, any_secret_matches, bad_timestamp, field_at, json_body,
                         new_id, rfc3339_nanos, rfc3339_seconds, timestamp_verdict,
                         with_default_header)
 
@@ -81,7 +81,7 @@ class TwitchProvider(Provider):
         challenge = field_at(json_body(request), "challenge")
         if challenge is None:
             return None
-        return answer_if_verified(self, request, settings, Response.text(challenge))
+        return answer_if_verified(self, request, settings, echo_text(challenge))
 
     def delivery_id(self, request):
         return request.header(ID)

@@ -6,7 +6,7 @@ from .. import secret_values
 from ..hookspecs import hookimpl
 from ..model import Response, Sample, Setting
 from .base import SECRET, Provider, hmac_digest, secrets_of, with_header
-from ._shared_b import verify_hub_header
+from ._shared_b import echo_text, verify_hub_header
 
 HEADER = "X-Hub-Signature"
 
@@ -51,18 +51,18 @@ class WebSubProvider(Provider):
         if request.method != "GET" or mode is None:
             return None
         if mode == "denied":  # the hub tells us a subscription was refused: acknowledge
-            return Response.text("")
+            return echo_text("")
         challenge = request.query_param("hub.challenge")
         if mode not in ("subscribe", "unsubscribe") or not challenge:
             return Response.json({"error": "not found"}, 404)
         topic = settings.get("topic") or ""
         if topic and request.query_param("hub.topic") != topic:
             return Response.json({"error": "not found"}, 404)
-        tokens = secrets_of(settings, "verify_token")
+        tokens = secret_values.resolve_all(settings.get("verify_token"))  # optional
         if tokens and not any(secret_values.equal(request.query_param("hub.verify_token"), t)
                               for t in tokens):
             return Response.json({"error": "not found"}, 404)
-        return Response.text(challenge)
+        return echo_text(challenge)
 
     def verify(self, request, settings, *, now=None):
         return verify_hub_header(request, settings, HEADER)

@@ -409,6 +409,10 @@ class ListenerForm(widgets.VBox):
             field.input.observe(self._on_change, names="value")
             self.fields[setting.name] = field
             rows.append(field)
+        if any(s.kind == "secret" for s in declared):
+            rows.append(widgets.HTML('<span style="color:#555;font-size:90%">Secrets are masked. '
+                                     'Type <code>env:NAME</code> to read one from the environment '
+                                     'variable NAME instead of storing it.</span>'))
         if not declared:
             rows.append(widgets.HTML('<span style="color:#555">No settings: every request is '
                                      'accepted (for local prototyping only).</span>'
