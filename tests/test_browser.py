@@ -165,17 +165,19 @@ def test_notebook_01_form_and_inspector_live(voila, browser):
         page.locator(".wk-events select").first.select_option(index=0)
         debug = page.locator(".wk-debug-area").first
         # (the notebook itself selected an older rejected event: wait for the new one's view)
-        _wait(lambda: "Signature debugger" in debug.inner_text() and
-              '"n": 8' in page.locator(".wk-body").first.inner_text(),
+        _wait(lambda: "Signature debugger" in debug.inner_text()
+              and "does not match" in debug.inner_text()
+              and '"n": 8' in page.locator(".wk-body").first.inner_text(),
               what="the signature debugger of the new rejected event")
-        assert "does not match" in debug.inner_text()
 
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.locator(".wk-listener-form").first.screenshot(path=str(SHOTS / "form.png"))
         # select the accepted outside delivery: its headers, body and payload appear
         page.locator(".wk-events select").first.select_option(index=1)
-        page.locator(".wk-payload").first.wait_for()
-        assert '"from": "the browser test"' in page.locator(".wk-payload").first.inner_text()
+        _wait(lambda: '"from": "the browser test"' in page.locator(".wk-payload").first.inner_text(),
+              what="the parsed payload of the selected event")
+        _wait(lambda: page.locator(".wk-debug-area").first.inner_text().strip() == "",
+              what="the debugger to go away for an accepted event")
         page.locator(".wk-inspector").first.screenshot(path=str(SHOTS / "inspector.png"))
         assert (SHOTS / "form.png").stat().st_size > 10_000
     finally:

@@ -9,6 +9,7 @@ one call to ``send``.
 from __future__ import annotations
 
 import http.client
+import inspect
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,7 +58,10 @@ def sample_for(listener: Listener) -> Sample:
     if listener.sample and listener.sample.get("body") is not None:
         body, ctype = _body_bytes(listener.sample["body"], listener.sample.get("content_type"))
         return Sample(body, ctype or "application/json")
-    return listener.provider_obj.sample()
+    provider = listener.provider_obj
+    if "settings" in inspect.signature(provider.sample).parameters:
+        return provider.sample(listener.settings())
+    return provider.sample()
 
 
 def sign_delivery(listener: Listener, body: Any = None, *, content_type: str | None = None,

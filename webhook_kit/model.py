@@ -187,6 +187,8 @@ class Response:
     status: int = 200
     headers: dict = field(default_factory=dict)
     body: bytes = b""
+    #: why a handshake was refused: stored on the event, never sent
+    reason: str | None = None
 
     @classmethod
     def json(cls, data: Any, status: int = 200, headers: dict | None = None) -> "Response":

@@ -91,8 +91,8 @@ class Pipeline:
             answer = None
         if answer is not None:
             if answer.status >= 400:
-                return self._reject(request, listener, provider, received_at,
-                                    "handshake refused", answer)
+                reason = f"handshake refused: {answer.reason}" if answer.reason else "handshake refused"
+                return self._reject(request, listener, provider, received_at, reason, answer)
             event = self._event(request, listener, provider, settings, "handshake", None,
                                 received_at)
             event.http_status = answer.status

@@ -65,6 +65,7 @@ def test_handshake_echoes_challenge_and_redacts_token(server, listener):
     d = deliver(server, listener, b"", {}, method="GET", query=query)
     assert d.status == 200 and d.text == "1158201444"
     assert d.headers.get("Content-Type").startswith("text/plain")
+    assert d.headers.get("X-Content-Type-Options") == "nosniff"  # the echo is attacker-chosen text
     event = last_event(server, listener)
     assert event.status == "handshake"
     assert VERIFY not in event.url and VERIFY not in event.query

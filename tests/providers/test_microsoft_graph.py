@@ -27,6 +27,7 @@ def test_validation_token_echoed_as_text(server, listener):
     d = deliver(server, listener, b"", {"Content-Type": "text/plain"}, query="validationToken=" + quote(token))
     assert d.status == 200 and d.text == token
     assert d.headers.get("Content-Type").startswith("text/plain")
+    assert d.headers.get("X-Content-Type-Options") == "nosniff"
     assert last_event(server, listener).status == "handshake"
 
 

@@ -54,6 +54,13 @@ def test_intent_refused_404(server, listener, query):
     assert last_event(server, listener).status == "rejected"
 
 
+def test_denied_notice_is_acknowledged(server, listener):
+    d = deliver(server, listener, b"", {}, method="GET",
+                query="hub.mode=denied&hub.topic=https%3A%2F%2Fx%2Ffeed&hub.reason=not+allowed")
+    assert d.status == 200 and d.text == ""
+    assert last_event(server, listener).status == "handshake"
+
+
 def test_intent_without_token_or_topic_settings(server):
     listener = add_listener(server, "websub", {"secret": SECRET}, "websub-open")
     d = deliver(server, listener, b"", {}, method="GET", query=intent(topic="https://any/feed"))
@@ -116,3 +123,12 @@ def test_hostile_header_values_get_a_4xx_never_a_500(server, listener, name, val
         d = deliver(server, listener, bad_body, {"Content-Type": "application/json", name: value})
         assert 400 <= d.status < 500, (d.status, d.text)
         assert last_event(server, listener).reason
+
+
+def test_refused_handshake_reason_is_stored(server):
+    from tests.providers.helpers import add_listener, deliver, last_event
+    listener = add_listener(server, "websub", {"secret": "s", "verify_token": "right"})
+    reply = deliver(server, listener, b"", {}, method="GET",
+                    query="hub.mode=subscribe&hub.challenge=abc&hub.verify_token=wrong")
+    assert reply.status == 404
+    assert last_event(server, listener).reason == "handshake refused: hub.verify_token does not match"

@@ -87,8 +87,12 @@ class Provider:
         """The id that stays the same across redeliveries, when the provider has one."""
         return None
 
-    def sample(self) -> Sample:
-        """A realistic delivery body (and extra headers) for tests and forms."""
+    def sample(self, settings: dict | None = None) -> Sample:
+        """A realistic delivery body (and extra headers) for tests and forms.
+
+        ``settings`` (the listener's, when known) lets a provider with several
+        formats pick the matching one; overriding ``sample(self)`` alone is fine.
+        """
         return Sample(b'{"id":"evt_1","type":"ping"}')
 
     def respond(self, event, settings: dict) -> Response | None:

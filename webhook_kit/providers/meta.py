@@ -5,8 +5,8 @@ from __future__ import annotations
 from .. import secret_values
 from ..hookspecs import hookimpl
 from ..model import Response, Sample, Setting
-from ._shared_b import echo_text
 from .base import HmacHeaderProvider, secrets_of
+from ._shared_b import echo_text
 
 
 class MetaProvider(HmacHeaderProvider):
@@ -49,7 +49,10 @@ class MetaProvider(HmacHeaderProvider):
         token_ok = any(secret_values.equal(token, t) for t in secrets_of(settings, "verify_token"))
         if mode == "subscribe" and token_ok and challenge:
             return echo_text(challenge)
-        return Response.json({"error": "forbidden"}, 403)
+        response = Response.json({"error": "forbidden"}, 403)
+        response.reason = ("hub.verify_token does not match" if not token_ok
+                           else f"hub.mode {mode!r} without hub.challenge")
+        return response
 
     def sample(self):
         return Sample(

@@ -7,7 +7,7 @@ import re
 
 from .. import secret_values
 from ..hookspecs import hookimpl
-from ..model import Response, Sample, Setting, Verdict
+from ..model import Sample, Setting, Verdict
 from .base import REDACTED, Provider, SignError, copy_request, secrets_of
 from ._shared_b import echo_text, json_body
 

@@ -114,7 +114,9 @@ class RecurlyProvider(Provider):
         body = json_body(request)
         return field_at(body, "id") if isinstance(body, dict) else None
 
-    def sample(self):
+    def sample(self, settings=None):
+        if settings and settings.get("format") == "xml":
+            return self.xml_sample()
         return Sample(
             b'{"id":"rrkk8rj1vo0i","object_type":"account","site_id":"ow34ff1ez6nx",'
             b'"event_type":"created","event_time":"2024-01-01T12:00:00Z","account_code":"1"}')

@@ -29,7 +29,7 @@ def _key_bytes(text: str) -> tuple[bytes, bool]:
     """``(data, is_pem)`` of a key given as PEM or as bare base64 DER (SendGrid's UI form)."""
     text = text.strip()
     if text.startswith("-----BEGIN"):
-        return text.encode("ascii"), True
+        return text.encode("utf-8"), True
     try:
         return base64.b64decode("".join(text.split()), validate=True), False
     except (binascii.Error, ValueError):

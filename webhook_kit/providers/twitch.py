@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from ..hookspecs import hookimpl
-from ..model import Response, Sample, Setting, Verdict
+from ..model import Sample, Setting, Verdict
 from .base import Provider, hmac_digest, missing_header, secrets_of, tolerance_setting, with_header
-from ._shared_b import (echo_text, answer_if_verified, any_secret_matches, bad_timestamp, field_at, json_body,
-                        new_id, rfc3339_nanos, rfc3339_seconds, timestamp_verdict,
+from ._shared_b import (answer_if_verified, any_secret_matches, bad_timestamp, echo_text, field_at,
+                        json_body, new_id, rfc3339_nanos, rfc3339_seconds, timestamp_verdict,
                         with_default_header)
 
 PREFIX = "Twitch-Eventsub-Message-"

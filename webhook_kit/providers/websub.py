@@ -47,6 +47,7 @@ class WebSubProvider(Provider):
     }
 
     def handshake(self, request, settings, *, now=None):
+        """Answer the hub's intent verification (W3C WebSub: 404 when we did not ask)."""
         mode = request.query_param("hub.mode")
         if request.method != "GET" or mode is None:
             return None
@@ -54,14 +55,15 @@ class WebSubProvider(Provider):
             return echo_text("")
         challenge = request.query_param("hub.challenge")
         if mode not in ("subscribe", "unsubscribe") or not challenge:
-            return Response.json({"error": "not found"}, 404)
+            return _refuse(f"hub.mode {mode!r} without hub.challenge" if mode in ("subscribe", "unsubscribe")
+                           else f"unknown hub.mode {mode!r}")
         topic = settings.get("topic") or ""
         if topic and request.query_param("hub.topic") != topic:
-            return Response.json({"error": "not found"}, 404)
+            return _refuse("hub.topic does not match")
         tokens = secret_values.resolve_all(settings.get("verify_token"))  # optional
         if tokens and not any(secret_values.equal(request.query_param("hub.verify_token"), t)
                               for t in tokens):
-            return Response.json({"error": "not found"}, 404)
+            return _refuse("hub.verify_token does not match")
         return echo_text(challenge)
 
     def verify(self, request, settings, *, now=None):
@@ -95,3 +97,9 @@ class WebSubProvider(Provider):
 @hookimpl
 def register_providers():
     return [WebSubProvider()]
+
+
+def _refuse(reason: str) -> Response:
+    response = Response.json({"error": "not found"}, 404)
+    response.reason = reason
+    return response

@@ -244,9 +244,9 @@ class EventInspector(widgets.VBox):
 
     def _on_select(self, change) -> None:
         event = self.selected
-        self.debug_area.children = []
         if event is None:
             self.detail.value = ""
+            self.debug_area.children = []
             return
         headers = "\n".join(f"{n}: {v}" for n, v in event.headers)
         body = event.body.decode("utf-8", "replace")
@@ -261,10 +261,11 @@ class EventInspector(widgets.VBox):
         if event.redactions:
             parts.append(f"<div style='color:#555'>redacted before storing: "
                          f"{html.escape(', '.join(event.redactions))}</div>")
+        # built before anything changes on the page, so details and debugger switch together
+        debug = ([widgets.HTML("<b>Debug signature</b>"), self._debugger(event)]
+                 if event.status == "rejected" else [])
         self.detail.value = "".join(parts)
-        if event.status == "rejected":
-            self.debug_area.children = [widgets.HTML("<b>Debug signature</b>"),
-                                        self._debugger(event)]
+        self.debug_area.children = debug
 
     def _debugger(self, event: Event) -> widgets.Widget:
         listener = self.server.listeners.get(self.listener_id)
