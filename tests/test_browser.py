@@ -135,6 +135,8 @@ def test_notebook_01_form_and_inspector_live(voila, browser):
         page.locator(".wk-events select").wait_for()
         url_box = page.locator(".wk-url input")
         url_box.wait_for()
+        url_box.fill("")  # the notebook generated it already: clear it, so the click must bring it back
+        url_box.press("Tab")
         generate.click()
         url = _wait(lambda: url_box.input_value() if "/hooks/orders" in url_box.input_value()
                     else None, what="the generated URL on the page")

@@ -106,6 +106,12 @@ def _log_request(handler: tornado.web.RequestHandler) -> None:
     # printed into a notebook; the event store says why each was refused
     status = handler.get_status()
     level = logging.ERROR if status >= 500 else logging.DEBUG
+    stream = getattr(handler.request.connection, "stream", None)
+    if status == 500 and (stream is None or stream.closed()):
+        # Tornado cancels the handler of a sender that hung up and "answers" 500
+        # to nobody: not a server error (a delivery already queued is still stored)
+        log.debug("sender went away before the answer: %s", handler._request_summary())
+        return
     log.log(level, "%d %s %.2fms", status, handler._request_summary(),
             1000.0 * handler.request.request_time())
 

@@ -8,6 +8,7 @@ import re
 import time
 from datetime import datetime, timezone
 
+from .. import secret_values
 from ..hookspecs import hookimpl
 from ..model import Sample, Setting, Verdict
 from .base import (SECRET, Provider, digest_matches, hmac_digest, missing_header,
@@ -84,7 +85,7 @@ class BoxProvider(Provider):
             alternative = request.body
         if alternative != request.body:
             bodies.append(alternative)
-        keys = secrets_of(settings) + secrets_of(settings, "secondary_key")
+        keys = secrets_of(settings) + secret_values.resolve_all(settings.get("secondary_key"))
         if not any(digest_matches(signature(k, body, stamp), value, "base64")
                    for k in keys for body in bodies for _, value in received):
             names = " or ".join(n for n, _ in received)
@@ -95,7 +96,7 @@ class BoxProvider(Provider):
         moment = datetime.fromtimestamp(time.time() if now is None else now, timezone.utc)
         stamp = moment.strftime("%Y-%m-%dT%H:%M:%S+00:00")
         primary = signing_secret(settings)
-        others = secrets_of(settings)[1:] + secrets_of(settings, "secondary_key")
+        others = secrets_of(settings)[1:] + secret_values.resolve_all(settings.get("secondary_key"))
         signed = with_header(request, TIMESTAMP, stamp)
         for name, value in ((VERSION, "1"), (ALGORITHM, "HmacSHA256"), ("BOX-DELIVERY-ID", new_id())):
             signed = with_header(signed, name, value)

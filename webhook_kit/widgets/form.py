@@ -758,8 +758,10 @@ class ListenerForm(widgets.VBox):
             self.name.value = listener.name
             self.description.value = listener.description or ""
             self.listener_id.value = listener.id
-            self.provider.value = listener.provider
-            if listener.provider == "custom":
+            provider = plugins.providers.get(listener.provider)
+            # an alias in config (svix for standard-webhooks) shows as the provider it names
+            self.provider.value = provider.name if provider is not None else listener.provider
+            if self.provider.value == "custom":
                 self.verification_type.value = listener.verification.get("type") or "none"
             self._draw_security()
             for name, field in self.fields.items():
