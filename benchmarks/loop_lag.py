@@ -62,8 +62,12 @@ class Probe:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=5)
+    parser.add_argument("--switch-interval", type=float, default=None,
+                        help="sys.setswitchinterval in ms, to see what the GIL hand-off costs")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
+    if args.switch_interval:
+        sys.setswitchinterval(args.switch_interval / 1000)
     if not shutil.which("wrk"):
         print("loop_lag needs wrk", file=sys.stderr)
         return 2

@@ -205,3 +205,34 @@ def test_a_second_server_with_the_same_listener_id_does_not_leak_in(server, orde
         assert inspector.rows == []
     finally:
         other.stop()
+
+
+def test_buttons_do_not_block_a_server_running_on_the_same_loop(db_path):
+    """With start(mode="loop") the server shares the kernel's loop: sends go to a worker thread."""
+
+    async def scenario():
+        server = wk.Server(store=db_path, port=0).start(mode="loop")
+        try:
+            server.add(wk.Listener("same-loop", verification=dict(HMAC)))
+            view = EventInspector(server, "same-loop")
+            try:
+                pending = view.send_test_delivery({"n": 1})
+                assert isinstance(pending, asyncio.Future)
+                delivery = await asyncio.wait_for(pending, 10)
+                assert delivery.status == 200
+                await asyncio.sleep(0)  # the done callback runs on the loop
+                assert "test delivery: 200" in view.message.value
+                for _ in range(200):
+                    if view.rows:
+                        break
+                    await asyncio.sleep(0.02)
+                assert "accepted" in view.rows[0]
+                view.select()
+                replayed = await asyncio.wait_for(view.replay(), 10)
+                assert replayed.status == 200
+            finally:
+                view.close()
+        finally:
+            server.stop()
+
+    asyncio.run(scenario())

@@ -22,7 +22,7 @@ import json
 import logging
 import signal
 import threading
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Iterable
 
 import tornado.httpserver
@@ -272,7 +272,8 @@ class HookHandler(_JsonErrors):
         listener = self.listener
         if len(body) > OFFLOAD_BYTES:
             loop = asyncio.get_running_loop()
-            prepared = await loop.run_in_executor(None, pipeline.prepare, request, listener)
+            prepared = await loop.run_in_executor(self.server._large_bodies(), pipeline.prepare,
+                                                  request, listener)
         else:
             prepared = pipeline.prepare(request, listener)
         keep = listener.keep_rejected if prepared.ring else None
@@ -356,6 +357,8 @@ class Server:
         self._stop_event: asyncio.Event | None = None
         self._started = threading.Event()
         self._start_error: BaseException | None = None
+        self._large: ThreadPoolExecutor | None = None
+        self._large_lock = threading.Lock()
 
     # -- listeners ---------------------------------------------------------
 
@@ -492,7 +495,23 @@ class Server:
             self._close_resources()
         self.mode = None
 
+    def _large_bodies(self) -> ThreadPoolExecutor:
+        """The one thread that verifies and parses large bodies.
+
+        One, not a pool: under the GIL a second parsing thread adds no
+        throughput, only another contender that the event loop must wait
+        behind, and it bounds the memory of many large bodies at once.
+        """
+        with self._large_lock:
+            if self._large is None:
+                self._large = ThreadPoolExecutor(1, thread_name_prefix="webhook-kit-large")
+            return self._large
+
     def _close_resources(self) -> None:
+        with self._large_lock:
+            large, self._large = self._large, None
+        if large is not None:
+            large.shutdown(wait=True)
         self.dispatcher.wait_idle(10)
         self.dispatcher.close()
         if self._owns_store:

@@ -3,7 +3,8 @@
 - :class:`ListenerForm`: the Create Listener panel (``form.listener`` is a real Listener);
 - :class:`EventInspector`: a live table of a listener's events, test deliveries, replay;
 - :class:`SignatureDebugger`: why a rejected delivery failed, step by step;
-- :class:`XmlJsonPlayground`: XML in, JSON out, as you type.
+- :class:`XmlJsonPlayground`: XML in, JSON out, as you type;
+- :class:`TransformEditor`: a listener's transform rules with a live preview.
 
 A form that is given no server starts one shared background server per
 kernel (:func:`shared_server`) on a free loopback port.
@@ -16,8 +17,8 @@ from __future__ import annotations
 from .form import ListenerForm, shared_server, stop_shared_server
 from .inspector import EventInspector
 
-__all__ = ["EventInspector", "ListenerForm", "SignatureDebugger", "XmlJsonPlayground",
-           "shared_server", "stop_shared_server"]
+__all__ = ["EventInspector", "ListenerForm", "SignatureDebugger", "TransformEditor",
+           "XmlJsonPlayground", "shared_server", "stop_shared_server"]
 
 
 def __getattr__(name):
@@ -28,4 +29,7 @@ def __getattr__(name):
     if name == "XmlJsonPlayground":
         from .playground import XmlJsonPlayground
         return XmlJsonPlayground
+    if name == "TransformEditor":
+        from .transforms_editor import TransformEditor
+        return TransformEditor
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

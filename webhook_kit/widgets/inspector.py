@@ -285,11 +285,12 @@ class EventInspector(widgets.VBox):
 
     # -- actions -------------------------------------------------------------
 
-    def send_test_delivery(self, body: Any = None, **kwargs) -> Delivery | None:
+    def send_test_delivery(self, body: Any = None, **kwargs):
         """Sign the listener's sample (or ``body``) as its provider would and post it.
 
         Returns the :class:`Delivery` (``None``, with a message, when it could
-        not be sent). The new event shows up in the table as it is recorded.
+        not be sent; a Future of it when the server runs on this very loop).
+        The new event shows up in the table as it is recorded.
         """
         listener = self.server.listeners.get(self.listener_id)
         if listener is None:
@@ -299,15 +300,16 @@ class EventInspector(widgets.VBox):
         try:
             request = sign_delivery(listener, body, url=f"{self.server.base_url}/hooks/{listener.id}",
                                     **kwargs)
-            delivery = post(request, timeout=30)
-        except (ValueError, secret_values.SecretError, OSError) as exc:
+        except (ValueError, secret_values.SecretError) as exc:
             self._say(f"not sent: {exc}", False)
             return None
-        self._said(delivery, "test delivery")
-        return delivery
+        return self._post(request, "test delivery")
 
-    def replay(self, event_id: str | None = None) -> Delivery | None:
-        """POST a stored event's raw body and headers to the listener's URL again."""
+    def replay(self, event_id: str | None = None):
+        """POST a stored event's raw body and headers to the listener's URL again.
+
+        Returns what :meth:`send_test_delivery` returns.
+        """
         event = self.events.get(event_id) if event_id else self.selected
         if event is None and event_id:
             event = self.server.store.get(event_id)
@@ -318,14 +320,39 @@ class EventInspector(widgets.VBox):
         if listener is None:
             self._say(f"listener {self.listener_id!r} is not on the server", False)
             return None
+        note = " (credentials were redacted when stored)" if event.redactions else ""
+        return self._post(replay_request(event, self.server.url_for(listener)),
+                          f"replay of {event.id}{note}")
+
+    def _post(self, request: Request, what: str):
+        """Send ``request``; the answer is shown in the message line.
+
+        With the server on its own thread the call simply waits for the
+        answer and returns the :class:`Delivery`. A server attached to this
+        very loop (``start(mode="loop")``) could not answer while we wait, so
+        the request goes to a worker thread and an ``asyncio.Future`` of the
+        Delivery is returned instead.
+        """
+        if self.server.mode == "loop" and self._loop is not None and self._loop.is_running():
+            future = self._loop.run_in_executor(None, post, request, 30)
+            future.add_done_callback(lambda f: self._answered(f, what))
+            self._say(f"{what}: sent, waiting for the answer", True)
+            return future
         try:
-            delivery = post(replay_request(event, self.server.url_for(listener)), timeout=30)
+            delivery = post(request, timeout=30)
         except OSError as exc:
             self._say(f"not sent: {exc}", False)
             return None
-        note = " (credentials were redacted when stored)" if event.redactions else ""
-        self._said(delivery, f"replay of {event.id}{note}")
+        self._said(delivery, what)
         return delivery
+
+    def _answered(self, future, what: str) -> None:
+        if future.cancelled():
+            return
+        if future.exception() is not None:
+            self._say(f"not sent: {future.exception()}", False)
+        else:
+            self._said(future.result(), what)
 
     def _said(self, delivery: Delivery, what: str) -> None:
         text = delivery.text.strip().replace("\n", " ")
