@@ -130,6 +130,14 @@ class EventInspector(widgets.VBox):
                                             tooltip="Send the selected event's raw request again")
         self.refresh_button = widgets.Button(icon="refresh", tooltip="Reload from the event store",
                                              layout=widgets.Layout(width="36px"))
+        self.rerun_button = widgets.Button(
+            description="Re-run rules & flows", icon="cogs",
+            tooltip="Verify, transform and run flows again on the events shown (the status filter applies)")
+        self.dry_run = widgets.Checkbox(value=True, description="dry run", indent=False,
+                                        layout=widgets.Layout(width="90px"))
+        self.progress = widgets.IntProgress(value=0, min=0, max=1, layout=widgets.Layout(
+            width="200px", visibility="hidden"))
+        self.rerun_report = widgets.HTML()
         self.message = widgets.HTML()
         self.table_head = widgets.HTML(f'<div class="wk-events-head">{html.escape(header_row())}</div>')
         self.table = widgets.Select(options=[], rows=10, layout=widgets.Layout(width="760px"))
@@ -144,6 +152,7 @@ class EventInspector(widgets.VBox):
         self.send_button.on_click(lambda _: self.send_test_delivery())
         self.replay_button.on_click(lambda _: self.replay())
         self.refresh_button.on_click(lambda _: self.refresh())
+        self.rerun_button.on_click(lambda _: self.rerun(dry_run=self.dry_run.value))
 
         self._relay = EventRelay(self)
         self._relay_name = plugins.register(self._relay,
@@ -152,6 +161,7 @@ class EventInspector(widgets.VBox):
             widgets.HTML(_CSS), self.title,
             widgets.HBox([self.status_filter, self.send_button, self.replay_button,
                           self.refresh_button]),
+            widgets.HBox([self.rerun_button, self.dry_run, self.progress]), self.rerun_report,
             self.message, self.table_head, self.table, self.detail, self.debug_area,
         ])
         self.add_class("wk-inspector")
@@ -304,6 +314,37 @@ class EventInspector(widgets.VBox):
             self._say(f"not sent: {exc}", False)
             return None
         return self._post(request, "test delivery")
+
+    def rerun(self, *, dry_run: bool = True, listener=None):
+        """Verification, transforms and flows again on the events shown, with a progress bar.
+
+        ``dry_run`` (the default) saves nothing and reports, per event, how the
+        output would change; ``listener`` may be an edited copy (new rules or
+        settings). Returns the :class:`webhook_kit.replay.ReplayReport`.
+        """
+        from ..replay import replay
+        listener = listener or self.server.listeners.get(self.listener_id)
+        if listener is None:
+            self._say(f"no listener {self.listener_id} on the server", False)
+            return None
+        status = None if self.status_filter.value == "all" else self.status_filter.value
+        self.progress.value, self.progress.max = 0, 1
+        self.progress.layout.visibility = "visible"
+
+        def progress(done, total):
+            self.progress.max = max(total or done, 1)
+            self.progress.value = done
+
+        report = replay(self.server.store, listener, status=status, dry_run=dry_run,
+                        progress=progress)
+        self.progress.layout.visibility = "hidden"
+        lines = [html.escape(r.line()) for r in report if r.changed][:50]
+        self.rerun_report.value = (
+            f"<b>{html.escape(report.summary())}</b>"
+            + ("<pre>" + "\n".join(lines) + "</pre>" if lines else ""))
+        if not dry_run:
+            self.refresh()
+        return report
 
     def replay(self, event_id: str | None = None):
         """POST a stored event's raw body and headers to the listener's URL again.
