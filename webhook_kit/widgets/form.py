@@ -282,6 +282,13 @@ class ListenerForm(widgets.VBox):
         self.use_event_button = widgets.Button(description="Use as sample",
                                                tooltip="Use a received event's body as sample data")
 
+        # -- Transform rules (the editor is built on demand: it needs a valid listener)
+        self.transforms_button = widgets.Button(description="Edit transform rules", icon="random",
+                                                tooltip="Rules with a live preview on the sample "
+                                                        "and on received events")
+        self.transforms_area = widgets.VBox()
+        self.transforms_editor = None
+
         # -- Export / load
         self.show_secrets = widgets.Checkbox(description="Show secrets", value=False, indent=False)
         self.export_button = widgets.Button(description="Export config", icon="download")
@@ -305,6 +312,7 @@ class ListenerForm(widgets.VBox):
         self.sample_text.observe(self._on_sample, names="value")
         self.generate_button.on_click(lambda _: self.generate_url())
         self.use_event_button.on_click(lambda _: self.use_event_as_sample())
+        self.transforms_button.on_click(lambda _: self.edit_transforms())
         self.export_button.on_click(lambda _: self._export_clicked())
         self.load_button.on_click(lambda _: self._load_clicked())
 
@@ -327,6 +335,7 @@ class ListenerForm(widgets.VBox):
             section("Sample data"), self.sample_format,
             widgets.HBox([self.sample_text, self.sample_json]), self.sample_error,
             widgets.HBox([self.event_choice, self.use_event_button]),
+            section("Transform rules"), self.transforms_button, self.transforms_area,
             section("Config"), widgets.HBox([self.export_button, self.show_secrets,
                                              self.load_button]),
             self.config_text, self.config_error, self.general_error,
@@ -593,6 +602,31 @@ class ListenerForm(widgets.VBox):
         if listener is None:
             self._make()  # raises the ConfigError shown in the form
         return listener
+
+    # -- transform rules ---------------------------------------------------------
+
+    def edit_transforms(self):
+        """Show a :class:`TransformEditor` for the listener; "Apply" saves its rules here.
+
+        The preview runs on the form's sample data and on received events. When
+        the URL was generated, applying updates the running listener at once.
+        Returns the editor (None, with the reason shown, when the form is invalid).
+        """
+        from .transforms_editor import TransformEditor
+        listener = self._build(show_errors=True)
+        if listener is None:
+            return None
+        store = self._server.store if self._server is not None else None
+        editor = TransformEditor(listener, store=store)
+        editor.on_apply(self._transforms_applied)
+        self.transforms_editor = editor
+        self.transforms_area.children = (editor,)
+        return editor
+
+    def _transforms_applied(self, listener: Listener) -> None:
+        self._listener = listener
+        if self._published_id == listener.id and self._server is not None:
+            self._publish(listener, self._server)
 
     # -- the server and the URL ----------------------------------------------
 
