@@ -154,11 +154,23 @@ def _load_builtins() -> None:
 def _load_entry_points() -> None:
     if os.environ.get("WEBHOOK_KIT_NO_ENTRY_POINTS"):
         return
-    try:
-        pm.load_setuptools_entrypoints("webhook_kit")
-    except Exception as exc:  # an outside plugin must not stop the kit from starting
-        print(f"webhook-kit: a plugin failed to load: {exc}", file=sys.stderr)
-    pm.check_pending()
+    from importlib.metadata import distributions
+
+    # one entry point at a time (pluggy's loader stops at the first broken one):
+    # a broken or misspelled outside plugin is reported and skipped, never fatal
+    for dist in distributions():
+        for ep in dist.entry_points:
+            if ep.group != "webhook_kit" or pm.is_blocked(ep.name) or pm.get_plugin(ep.name):
+                continue
+            try:
+                plugin = ep.load()
+                pm.register(plugin, name=ep.name)
+                pm.check_pending()
+            except Exception as exc:
+                if pm.get_plugin(ep.name) is not None:
+                    pm.unregister(name=ep.name)
+                print(f"webhook-kit: plugin {ep.name} ({dist.metadata['Name']}) not loaded: {exc}",
+                      file=sys.stderr)
 
 
 def register(plugin: Any, name: str | None = None) -> str:
