@@ -1,7 +1,8 @@
 """Does any delivery hold the event loop longer than 20 ms?
 
 A real :class:`webhook_kit.Server` runs in this process (thread mode, pinned
-to core 0) with a probe on its event loop: a task that sleeps 2 ms and
+to core 0; once with the 1 ms GIL switch interval that ``webhook-kit serve``
+sets, once with CPython's 5 ms default) with a probe on its event loop: a task that sleeps 2 ms and
 records how late it wakes up. A callback that holds the loop (a parse, a
 commit, a big copy) shows up as a late wake-up of that length. wrk drives
 it (core 1) with small signed JSON deliveries, alone and alongside 1 MB XML
@@ -62,12 +63,8 @@ class Probe:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=5)
-    parser.add_argument("--switch-interval", type=float, default=None,
-                        help="sys.setswitchinterval in ms, to see what the GIL hand-off costs")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
-    if args.switch_interval:
-        sys.setswitchinterval(args.switch_interval / 1000)
     if not shutil.which("wrk"):
         print("loop_lag needs wrk", file=sys.stderr)
         return 2
@@ -93,10 +90,15 @@ def main(argv=None) -> int:
     cases = [("idle", None, None), ("1 KB JSON x16 connections", "small", None),
              ("1 KB JSON + 1 MB XML x2", "small", "xml1m"),
              ("1 KB JSON + 1 MB JSON x2", "small", "json1m")]
+    from webhook_kit.server import SERVE_SWITCH_INTERVAL
+
+    # as `webhook-kit serve` runs (1 ms), and as a notebook's interpreter does (5 ms)
+    runs = [(interval, case) for interval in (SERVE_SWITCH_INTERVAL, 0.005) for case in cases]
     rows = []
-    worst = 0.0
+    worst = {}
     try:
-        for name, front, back in cases:
+        for interval, (name, front, back) in runs:
+            sys.setswitchinterval(interval)
             time.sleep(0.5)
             probe.take()
             bg = (load.background(f"{server.base_url}/hooks/bulk", scripts[back],
@@ -110,8 +112,9 @@ def main(argv=None) -> int:
             big = load.finish_background(bg)
             lags = sorted(probe.take())
             lag_max = 1000 * lags[-1] if lags else float("nan")
-            worst = max(worst, lag_max) if front else worst
-            rows.append([name, len(lags), f"{1000 * statistics.median(lags):.1f}",
+            if front:
+                worst[interval] = max(worst.get(interval, 0.0), lag_max)
+            rows.append([f"{interval * 1000:g} ms", name, len(lags), f"{1000 * statistics.median(lags):.1f}",
                          f"{1000 * lags[int(0.99 * (len(lags) - 1))]:.1f}", f"**{lag_max:.1f}**",
                          sum(1 for x in lags if x > TARGET_MS / 1000),
                          f"{r.get('rps', 0):,.0f} / {r.get('p99_ms', 0):.1f}" if r else "-",
@@ -121,14 +124,19 @@ def main(argv=None) -> int:
         probe.running = False
         server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    verdict = "met" if worst <= TARGET_MS else f"missed: worst {worst:.0f} ms"
+    verdict = "; ".join(
+        f"{i * 1000:g} ms switch interval: " + ("met" if w <= TARGET_MS else f"missed, worst {w:.0f} ms")
+        for i, w in worst.items())
     report = "\n".join([
         machine_note(), "",
         f"Probe: a 2 ms sleep on the server's loop, lateness recorded; {args.duration:g} s per "
-        f"case; target: no hold over {TARGET_MS} ms: **{verdict}** (the worst wake-up also "
-        "includes waiting for the GIL and for the core, which the load generator's other "
-        "threads share on a loaded machine).", "",
-        table(["case", "probe wake-ups", "lag p50 ms", "lag p99 ms", "lag max ms",
+        f"case; target: no hold over {TARGET_MS} ms: **{verdict}**. A late wake-up is a "
+        "callback holding the loop, or the loop waiting for the GIL while another thread "
+        "(large-body parsing, the store's writer) runs Python, or the core being taken by "
+        "another process of this shared machine (the idle rows show that floor). "
+        "`webhook-kit serve` runs with the 1 ms interval; a server in a notebook with the "
+        "interpreter's 5 ms.", "",
+        table(["GIL switch interval", "case", "probe wake-ups", "lag p50 ms", "lag p99 ms", "lag max ms",
                f"wake-ups > {TARGET_MS} ms", "small req/s / p99 ms", "1 MB deliveries/s"], rows),
     ])
     print(report)

@@ -38,3 +38,18 @@ def test_slow_flow_does_not_block_other_flows_or_the_answer(server):
     assert [name for name, _ in finished] == ["quick", "slow"]
     slow_event = server.store.events(listener="slow")[0]
     assert server.store.flow_runs(slow_event.id)[0]["outcome"] == "ok"
+
+
+def test_flows_of_one_listener_run_in_arrival_order(server):
+    seen = []
+
+    def record(event, **_):
+        time.sleep(0.01)
+        seen.append(event.payload["n"])
+
+    listener = server.add(wk.Listener("ordered", flows=[
+        {"name": "record", "action": flows.python_action(record, "dispatch-test-order")}]))
+    for n in range(20):
+        assert wk.send(listener, {"n": n}, url=server.url_for(listener)).status == 200
+    assert server.dispatcher.wait_idle(30)
+    assert seen == list(range(20))

@@ -2,10 +2,12 @@
 
 The server hands each committed event to :class:`Dispatcher.submit`, which
 returns at once. One thread calls the ``event_*`` hooks in arrival order (the
-inspector relies on that order); the listener's flows (accepted deliveries
-only, never duplicates) run on a small pool, so a forward that is backing off
-and retrying does not hold up the flows of every later delivery. A failing
-plugin or flow is logged and recorded; it never reaches the sender.
+inspector relies on that order). Flows (accepted deliveries only, never
+duplicates) run in one *lane* per listener, in arrival order within the lane,
+and lanes run side by side on a small pool: a forward that is backing off and
+retrying holds up later deliveries of its own listener (whose order matters
+downstream), never those of other listeners. A failing plugin or flow is
+logged and recorded; it never reaches the sender.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
 from .plugins import notify
@@ -33,6 +36,7 @@ class Dispatcher:
         self._idle.set()
         self._pending = 0
         self._lock = threading.Lock()
+        self._lanes: dict[str, deque] = {}
         self._flows = ThreadPoolExecutor(max_workers=flow_workers,
                                          thread_name_prefix="webhook-kit-flow")
         self._thread = threading.Thread(target=self._work, name="webhook-kit-dispatch",
@@ -73,22 +77,42 @@ class Dispatcher:
         if event.status == "accepted":
             notify("event_accepted", event=event, listener=listener)
             if self.run_flows and listener.flows and self.store is not None:
-                self._begin()
-                try:
-                    self._flows.submit(self._run_flows, event, listener)
-                except RuntimeError:  # the pool is shut down: we are closing
-                    self._end()
+                self._enqueue_flows(event, listener)
         elif event.status == "rejected":
             notify("event_rejected", event=event, listener=listener)
 
-    def _run_flows(self, event, listener) -> None:
-        try:
-            from .flows import run_flows
-            run_flows(event, listener, self.store)
-        except Exception:
-            log.exception("flows of %s failed", event.id)
-        finally:
-            self._end()
+    def _enqueue_flows(self, event, listener) -> None:
+        self._begin()
+        with self._lock:
+            lane = self._lanes.setdefault(listener.id, deque())
+            lane.append((event, listener))
+            start = len(lane) == 1  # else the lane's worker will get to it
+        if start:
+            try:
+                self._flows.submit(self._drain_lane, listener.id)
+            except RuntimeError:  # the pool is shut down: we are closing
+                with self._lock:
+                    dropped = len(self._lanes.pop(listener.id, ()))
+                for _ in range(dropped):
+                    self._end()
+
+    def _drain_lane(self, listener_id: str) -> None:
+        from .flows import run_flows
+        while True:
+            with self._lock:
+                event, listener = self._lanes[listener_id][0]
+            try:
+                run_flows(event, listener, self.store)
+            except Exception:
+                log.exception("flows of %s failed", event.id)
+            finally:
+                self._end()
+            with self._lock:
+                lane = self._lanes[listener_id]
+                lane.popleft()
+                if not lane:
+                    del self._lanes[listener_id]
+                    return
 
     def wait_idle(self, timeout: float | None = 30) -> bool:
         """Block until every submitted event and its flows are done (tests, replay, shutdown)."""

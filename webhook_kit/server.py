@@ -21,6 +21,7 @@ import asyncio
 import json
 import logging
 import signal
+import sys
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Iterable
@@ -42,6 +43,12 @@ log = logging.getLogger("webhook_kit.server")
 #: bodies larger than this are verified and parsed on a worker thread, so a
 #: 1 MB XML document does not stall every other delivery on the loop
 OFFLOAD_BYTES = 64 * 1024
+#: the GIL hand-off interval when serving in the foreground (CPython's default is
+#: 5 ms): while a thread parses a large body, the event loop waits up to one
+#: interval for the GIL after every wait for I/O, so small deliveries crawl
+#: behind large ones; 1 ms doubles their rate then (docs/performance.md). Only the
+#: foreground server sets it: in a notebook the interpreter is the user's.
+SERVE_SWITCH_INTERVAL = 0.001
 #: the HTTP server's own ceiling; each listener's smaller limit is enforced per request
 SERVER_MAX_BODY = 1024 * 1024 * 1024
 #: after refusing a body, how much of it is read and dropped before closing
@@ -269,17 +276,15 @@ class HookHandler(_JsonErrors):
         self.chunks = []
         request = self._request(body)
         pipeline = self.server.pipeline
-        listener = self.listener
         if len(body) > OFFLOAD_BYTES:
+            # verified, parsed and serialized for the store off the loop
             loop = asyncio.get_running_loop()
-            prepared = await loop.run_in_executor(self.server._large_bodies(), pipeline.prepare,
-                                                  request, listener)
+            prepared, stored = await loop.run_in_executor(self.server._large_bodies(),
+                                                          self._prepare_and_add, request)
         else:
-            prepared = pipeline.prepare(request, listener)
-        keep = listener.keep_rejected if prepared.ring else None
+            prepared, stored = self._prepare_and_add(request)
         try:
-            status = await self.server._completions().wait(
-                self.server.store.add(prepared.event, keep=keep))
+            status = await self.server._completions().wait(stored)
         except StoreUnavailable as exc:
             log.warning("not stored, answering 503: %s", exc)
             response = error_response(503, "event store unavailable, retry later")
@@ -291,6 +296,13 @@ class HookHandler(_JsonErrors):
             self._send(error_response(503, f"event store error: {type(exc).__name__}"))
             return
         self._send(pipeline.finish(prepared, status))
+
+    def _prepare_and_add(self, request: Request):
+        """Everything before the commit: the prepared event and the store's future for it."""
+        listener = self.listener
+        prepared = self.server.pipeline.prepare(request, listener)
+        keep = listener.keep_rejected if prepared.ring else None
+        return prepared, self.server.store.add(prepared.event, keep=keep)
 
     get = head = post = put = patch = delete = options = _handle
 
@@ -470,8 +482,14 @@ class Server:
         return self
 
     def serve_forever(self) -> None:
-        """Serve in the foreground until SIGINT/SIGTERM (or :meth:`stop` from another thread)."""
+        """Serve in the foreground until SIGINT/SIGTERM (or :meth:`stop` from another thread).
+
+        The process is the server here, so it also shortens the interpreter's
+        thread switch interval (see :data:`SERVE_SWITCH_INTERVAL`).
+        """
         self.mode = "foreground"
+        if sys.getswitchinterval() > SERVE_SWITCH_INTERVAL:
+            sys.setswitchinterval(SERVE_SWITCH_INTERVAL)
         try:
             asyncio.run(self._main(install_signals=threading.current_thread() is threading.main_thread()))
         finally:

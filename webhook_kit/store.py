@@ -128,8 +128,8 @@ _JSON_COLUMNS = {"headers", "payload", "redactions", "details", "output"}
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
-#: events with a body larger than this are serialized on the writer thread, in
-#: pieces, so that a 1 MB payload does not hold the GIL (and so the event loop)
+#: events with a body larger than this are serialized in pieces, so that a
+#: 1 MB payload does not hold the GIL (and so the event loop) all at once
 LARGE_EVENT_BYTES = 64 * 1024
 
 
@@ -296,13 +296,12 @@ class SQLiteStore(EventStore):
     # -- writes ------------------------------------------------------------
 
     def add(self, event: Event, *, keep: int | None = None) -> Future:
-        # a small event is serialized here (cheap); a large one on the writer thread
-        row = _event_row(event) if len(event.body) <= LARGE_EVENT_BYTES else None
+        # serialized by the caller, never by the writer, so that one large event
+        # does not hold up the commits of the small ones queued behind it (the
+        # server calls this from its large-body thread for large bodies)
+        row = _event_row(event, chunked=len(event.body) > LARGE_EVENT_BYTES)
 
         def insert(conn: sqlite3.Connection) -> str:
-            nonlocal row
-            if row is None:
-                row = _event_row(event, chunked=True)
             status = event.status
             try:
                 cur = conn.execute(_INSERT, row)

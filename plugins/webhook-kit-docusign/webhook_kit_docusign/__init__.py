@@ -73,9 +73,10 @@ class DocuSignConnectProvider(Provider):
                               algorithm="sha256", encoding="base64")
 
     def sign(self, request: Request, settings: dict, *, now: float | None = None) -> Request:
-        keys = secrets_of(settings)
-        if not keys:
-            raise SecretError("no Connect HMAC key configured to sign with")
+        try:
+            keys = secrets_of(settings)
+        except SecretError as exc:
+            raise SecretError(f"no Connect HMAC key to sign with: {exc}") from None
         headers = request.headers.copy()
         for existing, _ in signature_headers(request):
             headers.remove(existing)
