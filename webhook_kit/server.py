@@ -18,6 +18,7 @@ being buffered. An accepted delivery is committed before its 2xx is sent.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import signal
@@ -46,7 +47,7 @@ OFFLOAD_BYTES = 64 * 1024
 #: the GIL hand-off interval when serving in the foreground (CPython's default is
 #: 5 ms): while a thread parses a large body, the event loop waits up to one
 #: interval for the GIL after every wait for I/O, so small deliveries crawl
-#: behind large ones; 1 ms doubles their rate then (docs/performance.md). Only the
+#: behind large ones; 1 ms nearly doubles their rate then (docs/performance.md). Only the
 #: foreground server sets it: in a notebook the interpreter is the user's.
 SERVE_SWITCH_INTERVAL = 0.001
 #: the HTTP server's own ceiling; each listener's smaller limit is enforced per request
@@ -484,14 +485,23 @@ class Server:
     def serve_forever(self) -> None:
         """Serve in the foreground until SIGINT/SIGTERM (or :meth:`stop` from another thread).
 
-        The process is the server here, so it also shortens the interpreter's
-        thread switch interval (see :data:`SERVE_SWITCH_INTERVAL`).
+        Run from the main thread, the process is the server, so it also shortens
+        the interpreter's thread switch interval (see :data:`SERVE_SWITCH_INTERVAL`)
+        and freezes the objects alive at start out of the garbage collector's way
+        (``gc.freeze``).
         """
         self.mode = "foreground"
-        if sys.getswitchinterval() > SERVE_SWITCH_INTERVAL:
-            sys.setswitchinterval(SERVE_SWITCH_INTERVAL)
+        owns_process = threading.current_thread() is threading.main_thread()
+        if owns_process:  # not when a test or an app runs it on a thread of its own
+            if sys.getswitchinterval() > SERVE_SWITCH_INTERVAL:
+                sys.setswitchinterval(SERVE_SWITCH_INTERVAL)
+            # what is alive now (modules, plugins, listeners) lives as long as the process:
+            # out of the collector's sight, a full collection no longer walks all of it in
+            # the middle of some delivery (about 20 ms on a slow core, docs/performance.md)
+            gc.collect()
+            gc.freeze()
         try:
-            asyncio.run(self._main(install_signals=threading.current_thread() is threading.main_thread()))
+            asyncio.run(self._main(install_signals=owns_process))
         finally:
             self.mode = None
             if self._start_error is not None:

@@ -7,9 +7,10 @@ import json
 import pytest
 
 import webhook_kit as wk
-from webhook_kit.client import post, sign_delivery
+from webhook_kit.client import post
 
-from .helpers import add_listener, deliver, last_event, stored, url_of
+from ._contract import signed
+from .helpers import add_listener, deliver, last_event, stored
 
 STATE = "secretClientValue"
 BODY = wk.plugins.providers.get("microsoft-graph").sample().body
@@ -70,7 +71,7 @@ def test_rotation(server):
 
 def test_sign_output_accepted(server):
     listener = add_listener(server, "microsoft-graph", {"secret": "another-state-value"}, "graph2")
-    request = sign_delivery(listener, url=url_of(server, listener))
+    request = signed(server, listener)
     assert json.loads(request.body)["value"][0]["clientState"] == "another-state-value"
     assert post(request).status == 200
 

@@ -11,6 +11,7 @@ import pytest
 import webhook_kit as wk
 from webhook_kit.client import post, sign_delivery
 
+from ._contract import HOSTILE_HEADER_VALUES, hostile_header_refused
 from .helpers import add_listener, deliver, last_event, url_of
 
 SECRET = "xero-webhook-key"
@@ -85,15 +86,7 @@ def test_sign_output_accepted(server, listener):
     assert post(sign_delivery(listener, ITR, url=url_of(server, listener))).status == 200
 
 
-HOSTILE_VALUES = ["", ";;,,", "sha256=", "ts=;h1=,t=,v1=zz", "9" * 40 + ",00", "\u00e9\u00e8",
-                  "x" * 4000]
-
-
 @pytest.mark.parametrize("name", ['x-xero-signature'])
-@pytest.mark.parametrize("value", HOSTILE_VALUES)
+@pytest.mark.parametrize("value", HOSTILE_HEADER_VALUES)
 def test_hostile_header_values_get_a_4xx_never_a_500(server, listener, name, value):
-    body = BODY
-    for bad_body in (body, b"\xff\xfe\x00"):
-        d = deliver(server, listener, bad_body, {"Content-Type": "application/json", name: value})
-        assert 400 <= d.status < 500, (d.status, d.text)
-        assert last_event(server, listener).reason
+    hostile_header_refused(server, listener, BODY, name, value)

@@ -8,7 +8,7 @@ import pytest
 
 from webhook_kit.model import Headers, Request
 
-from ._contract_a import (accepted, duplicate_recorded, garbage_is_refused_not_crashed,
+from ._contract import (accepted, duplicate_recorded, garbage_is_refused_not_crashed,
                           hostile_inputs_never_raise, provider, rejected, replaced, send, signed,
                           tampered, without)
 from .helpers import add_listener, deliver

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..hookspecs import hookimpl
 from ..model import Sample
 from .base import HmacHeaderProvider
-from ._shared_b import new_id, with_default_header
+from ._shared import new_id, with_default_headers
 
 
 class BitbucketProvider(HmacHeaderProvider):
@@ -28,11 +28,9 @@ class BitbucketProvider(HmacHeaderProvider):
     }
 
     def sign(self, request, settings, *, now=None):
-        request = with_default_header(request, "X-Event-Key", "repo:push")
-        request = with_default_header(request, "X-Hook-UUID", "{4a6e2f5a-1d3b-4c5e-9f7a-8b9c0d1e2f3a}")
-        request = with_default_header(request, "X-Request-UUID", new_id())
-        request = with_default_header(request, "X-Attempt-Number", "1")
-        request = with_default_header(request, "User-Agent", "Bitbucket-Webhooks/2.0")
+        request = with_default_headers(request, {
+            "X-Event-Key": "repo:push", "X-Hook-UUID": "{4a6e2f5a-1d3b-4c5e-9f7a-8b9c0d1e2f3a}",
+            "X-Request-UUID": new_id(), "X-Attempt-Number": "1", "User-Agent": "Bitbucket-Webhooks/2.0"})
         return super().sign(request, settings, now=now)
 
     def delivery_id(self, request):

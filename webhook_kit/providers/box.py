@@ -13,7 +13,7 @@ from ..hookspecs import hookimpl
 from ..model import Sample, Setting, Verdict
 from .base import (SECRET, Provider, digest_matches, hmac_digest, missing_header,
                    secrets_of, tolerance_setting, with_header)
-from ._shared_a import bad_timestamp, body_field, fresh_hex, iso_seconds, new_id, signing_secret, timely
+from ._shared import bad_timestamp, body_field, fresh_hex, iso_seconds, new_id, signing_secret, timely
 
 PRIMARY = "BOX-SIGNATURE-PRIMARY"
 SECONDARY = "BOX-SIGNATURE-SECONDARY"

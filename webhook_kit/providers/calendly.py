@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from ..hookspecs import hookimpl
 from ..model import Sample, Setting, Verdict
-from .base import Provider, hmac_digest, missing_header, secrets_of, split_pairs, tolerance_setting, with_header
-from ._shared_b import (any_secret_matches, bad_timestamp, clock, field_at, json_body,
-                        timestamp_verdict, unix_seconds)
+from .base import (Provider, hmac_digest, missing_header, now_or, secrets_of, split_pairs,
+                   tolerance_setting, with_header)
+from ._shared import any_secret_matches, bad_timestamp, field_at, json_body, timely, unix_seconds
 
 HEADER = "Calendly-Webhook-Signature"
 
@@ -48,10 +48,10 @@ class CalendlyProvider(Provider):
                                   signatures):
             return Verdict.reject(f"signature in {HEADER} does not match", header=HEADER,
                                   algorithm="sha256", encoding="hex")
-        return timestamp_verdict(int(ts), settings, now)
+        return timely(int(ts), settings, now)
 
     def sign(self, request, settings, *, now=None):
-        ts = str(int(clock(now)))
+        ts = str(int(now_or(now)))
         digest = hmac_digest("sha256", secrets_of(settings)[0], ts.encode("ascii") + b"." + request.body)
         return with_header(request, HEADER, f"t={ts},v1={digest.hex()}")
 

@@ -7,22 +7,16 @@ install command in the reason.
 
 from __future__ import annotations
 
-from .. import secret_values
 from ..hookspecs import hookimpl
-from ..model import Response, Sample, Setting, Verdict
-from .base import Provider, SignError, missing_header, tolerance_setting, with_header
-from ._shared_b import (CRYPTO_HINT, answer_if_verified, bad_timestamp, clock, crypto_available,
-                        crypto_missing, field_at, json_body, timestamp_verdict, unix_seconds)
+from ..model import Response, Sample, Setting
+from ._public_key import KeyFormatError, TimestampedKeyProvider, key_settings
+from ._shared import answer_if_verified, field_at, json_body
 
 SIGNATURE = "X-Signature-Ed25519"
 TIMESTAMP = "X-Signature-Timestamp"
 PING = 1
 #: interaction type -> its deferred response type (command, modal submit: 5; component: 6)
 DEFERRED = {2: 5, 5: 5, 3: 6}
-
-
-class KeyFormatError(ValueError):
-    """A key setting that cannot be loaded (one-line reason)."""
 
 
 def _hex_bytes(text: str, sizes: tuple[int, ...], what: str) -> bytes:
@@ -59,7 +53,7 @@ def new_key_pair() -> tuple[str, str]:
     return public.hex(), seed.hex()
 
 
-class DiscordProvider(Provider):
+class DiscordProvider(TimestampedKeyProvider):
     """Discord's interactions endpoint (and its webhook-events endpoint, signed the same way).
 
     Discord tests a new endpoint URL with deliberately bad signatures and
@@ -69,13 +63,19 @@ class DiscordProvider(Provider):
 
     name = "discord"
     label = "Discord interactions"
+    signature_header = SIGNATURE
+    timestamp_header = TIMESTAMP
+    signature_encoding = "hex"
+    scheme, algorithm = "Ed25519", "ed25519"
+    sender = "Discord"
+    private_key_kind = "an Ed25519 seed"
+    load_public_key = staticmethod(load_public_key)
+    load_private_key = staticmethod(load_private_key)
     settings = (
-        Setting("public_key", "Application public key", "text", required=True,
-                help="The PUBLIC KEY from the developer portal (64 hex digits)."),
-        tolerance_setting(300),
-        Setting("private_key", "Private key (test deliveries)", "secret", "",
-                help="An Ed25519 seed (64 hex digits) whose public key is configured above, to sign "
-                     "test deliveries; Discord's own key is never needed."),
+        *key_settings("Application public key",
+                      "The PUBLIC KEY from the developer portal (64 hex digits).",
+                      "An Ed25519 seed (64 hex digits) whose public key is configured above, to sign "
+                      "test deliveries; Discord's own key is never needed."),
         Setting("defer", "Answer with a deferred response", "bool", True,
                 help="Answer commands and modal submits with type 5 and components with type 6, so "
                      "a flow can reply later through the follow-up webhook; off: the listener's "
@@ -95,62 +95,11 @@ class DiscordProvider(Provider):
                   "keyed vector reproduced and accepted over loopback",
     }
 
-    def check_settings(self, given):
-        problems = super().check_settings(given)
-        if not crypto_available():
-            return problems + [("public_key", f"needs the cryptography package: {CRYPTO_HINT}")]
-        checks = [("public_key", given.get("public_key"), load_public_key)]
-        if isinstance(given.get("private_key"), str):  # an env ref is checked when it is used
-            checks.append(("private_key", given.get("private_key"), load_private_key))
-        for name, value, loader in checks:
-            if isinstance(value, str) and value.strip():
-                try:
-                    loader(value)
-                except KeyFormatError as exc:
-                    problems.append((name, str(exc)))
-        return problems
+    def verify_with(self, key, signature, message):
+        key.verify(signature, message)
 
-    def verify(self, request, settings, *, now=None):
-        signature = request.header(SIGNATURE)
-        if signature is None:
-            return missing_header(SIGNATURE)
-        stamp = request.header(TIMESTAMP)
-        if stamp is None:
-            return missing_header(TIMESTAMP)
-        if unix_seconds(stamp) is None:
-            return bad_timestamp(TIMESTAMP, stamp)
-        if not crypto_available():
-            return crypto_missing()
-        from cryptography.exceptions import InvalidSignature
-        try:
-            key = load_public_key(settings.get("public_key") or "")
-        except KeyFormatError as exc:
-            return Verdict.reject(f"listener misconfigured: public_key {exc}", status=503)
-        try:
-            raw = bytes.fromhex(signature.strip())
-        except ValueError:
-            return Verdict.reject(f"header {SIGNATURE} is not hex", header=SIGNATURE)
-        try:
-            key.verify(raw, stamp.encode("ascii") + request.body)
-        except (InvalidSignature, ValueError):
-            return Verdict.reject(f"Ed25519 signature in {SIGNATURE} does not verify with the "
-                                  "public key", header=SIGNATURE, algorithm="ed25519")
-        return timestamp_verdict(int(stamp), settings, now)
-
-    def sign(self, request, settings, *, now=None):
-        if not crypto_available():
-            raise SignError(f"signing Discord deliveries needs the cryptography package: {CRYPTO_HINT}")
-        private = secret_values.resolve_all(settings.get("private_key"))
-        if not private:
-            raise SignError("set private_key (an Ed25519 seed whose public key is public_key) to "
-                            "sign test deliveries; see webhook_kit.providers.discord.new_key_pair()")
-        try:
-            key = load_private_key(private[0])
-        except KeyFormatError as exc:
-            raise SignError(f"private_key {exc}") from None
-        stamp = str(int(clock(now)))
-        request = with_header(request, TIMESTAMP, stamp)
-        return with_header(request, SIGNATURE, key.sign(stamp.encode("ascii") + request.body).hex())
+    def sign_with(self, key, message):
+        return key.sign(message)
 
     def handshake(self, request, settings, *, now=None):
         body = json_body(request)

@@ -7,7 +7,7 @@ import json
 from ..hookspecs import hookimpl
 from ..model import Sample, Verdict
 from .base import HmacHeaderProvider, digest_matches, hmac_digest, missing_header, secrets_of, with_header
-from ._shared_a import new_id, signing_secret, with_default_header
+from ._shared import new_id, signing_secret, with_default_header
 
 LEGACY_HEADER = "X-Hub-Signature"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from .. import secret_values
 from ..hookspecs import hookimpl
 from ..model import Sample, Verdict
-from .base import SECRET, Provider, missing_header, secrets_of
-from ._shared_b import field_at, json_body, new_id, with_default_header, with_headers
+from .base import SECRET, Provider, missing_header, secrets_of, with_header
+from ._shared import field_at, json_body, new_id, with_default_headers
 
 HEADER = "X-Gitlab-Token"
 
@@ -47,13 +47,11 @@ class GitLabProvider(Provider):
     def sign(self, request, settings, *, now=None):
         event = EVENT_NAMES.get(field_at(json_body(request), "object_kind") or "", "Push Hook")
         uuid = new_id()
-        request = with_default_header(request, "X-Gitlab-Event", event)
-        request = with_default_header(request, "X-Gitlab-Event-UUID", uuid)
-        request = with_default_header(request, "Idempotency-Key", uuid)
-        request = with_default_header(request, "X-Gitlab-Webhook-UUID", "9b5bd7c4-4b9b-4a0c-9f2a-2f1bd7d3c2e1")
-        request = with_default_header(request, "X-Gitlab-Instance", "https://gitlab.com")
-        request = with_default_header(request, "User-Agent", "GitLab/17.6.0")
-        return with_headers(request, {HEADER: secrets_of(settings)[0]})
+        request = with_default_headers(request, {
+            "X-Gitlab-Event": event, "X-Gitlab-Event-UUID": uuid, "Idempotency-Key": uuid,
+            "X-Gitlab-Webhook-UUID": "9b5bd7c4-4b9b-4a0c-9f2a-2f1bd7d3c2e1",
+            "X-Gitlab-Instance": "https://gitlab.com", "User-Agent": "GitLab/17.6.0"})
+        return with_header(request, HEADER, secrets_of(settings)[0])
 
     def delivery_id(self, request):
         return request.header("Idempotency-Key") or request.header("X-Gitlab-Event-UUID")

@@ -12,8 +12,8 @@ from ..hookspecs import hookimpl
 from ..model import Sample, Setting, Verdict
 from .base import (PUBLIC_URL, SECRET, Provider, digest_matches, hmac_digest,
                    missing_header, secrets_of, tolerance_setting, with_header)
-from ._shared_a import (bad_timestamp, joined_ids, json_body, signed_url, signing_secret, timely,
-                        unix_seconds)
+from ._shared import (bad_timestamp, first_missing, joined_ids, json_body, signed_url, signing_secret,
+                      timely, unix_seconds)
 
 V1_HEADER = "X-HubSpot-Signature"
 VERSION_HEADER = "X-HubSpot-Signature-Version"
@@ -88,13 +88,11 @@ class HubSpotProvider(Provider):
                               version=version)
 
     def _verify_v3(self, request, settings, now):
-        received = request.header(V3_HEADER)
-        if received is None:
-            return missing_header(V3_HEADER)
-        stamp = request.header(TIMESTAMP)
-        if stamp is None:
-            return missing_header(TIMESTAMP)
-        millis = unix_seconds(stamp)
+        missing = first_missing(request, V3_HEADER, TIMESTAMP)
+        if missing is not None:
+            return missing
+        received, stamp = request.header(V3_HEADER), request.header(TIMESTAMP)
+        millis = unix_seconds(stamp, digits=15)
         if millis is None:
             return bad_timestamp(TIMESTAMP, stamp, "a unix timestamp in milliseconds")
         matched = False

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..hookspecs import hookimpl
 from ..model import Sample, Setting
 from .base import HmacHeaderProvider
-from ._shared_b import batch_key, json_body
+from ._shared import batch_key, json_body
 
 
 class IntuitProvider(HmacHeaderProvider):

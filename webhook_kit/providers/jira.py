@@ -7,7 +7,7 @@ import json
 from ..hookspecs import hookimpl
 from ..model import Sample
 from .base import HmacHeaderProvider
-from ._shared_a import new_id, with_default_header
+from ._shared import new_id, with_default_header
 
 
 class JiraProvider(HmacHeaderProvider):

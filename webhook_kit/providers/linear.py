@@ -8,7 +8,7 @@ import time
 from ..hookspecs import hookimpl
 from ..model import Sample, Verdict
 from .base import SECRET, HmacHeaderProvider, tolerance_setting
-from ._shared_a import json_body, new_id, timely, tolerance_of, with_default_header
+from ._shared import json_body, new_id, timely, tolerance_of, with_default_header
 
 
 class LinearProvider(HmacHeaderProvider):

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from ..hookspecs import hookimpl
 from ..model import Sample
 from .base import PUBLIC_URL, SECRET, HmacHeaderProvider, with_header
-from ._shared_a import fresh_hex, head_probe, joined_ids, signed_url, signing_secret, url_with_params
+from ._shared import fresh_hex, head_probe, joined_ids, signed_url, signing_secret, url_with_params
 
 
 class MandrillProvider(HmacHeaderProvider):

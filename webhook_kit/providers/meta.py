@@ -6,7 +6,7 @@ from .. import secret_values
 from ..hookspecs import hookimpl
 from ..model import Response, Sample, Setting
 from .base import HmacHeaderProvider, secrets_of
-from ._shared_b import echo_text
+from ._shared import echo_text
 
 
 class MetaProvider(HmacHeaderProvider):

@@ -9,7 +9,7 @@ from .. import secret_values
 from ..hookspecs import hookimpl
 from ..model import Sample, Setting, Verdict
 from .base import REDACTED, Provider, SignError, copy_request, secrets_of
-from ._shared_b import echo_text, json_body
+from ._shared import echo_text, json_body
 
 #: "clientState": "<value>" in the raw JSON (any spacing, escaped quotes kept inside the value)
 CLIENT_STATE = re.compile(rb'("clientState"\s*:\s*")((?:[^"\\]|\\.)*)(")')

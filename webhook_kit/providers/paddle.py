@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from ..hookspecs import hookimpl
 from ..model import Sample, Verdict
-from .base import (SECRET, Provider, hmac_digest, missing_header, secrets_of,
+from .base import (SECRET, Provider, hmac_digest, missing_header, now_or, secrets_of,
                    tolerance_setting, with_header)
-from ._shared_b import (any_secret_matches, bad_timestamp, clock, field_at, json_body,
-                         timestamp_verdict, unix_seconds)
+from ._shared import any_secret_matches, bad_timestamp, field_at, json_body, timely, unix_seconds
 
 HEADER = "Paddle-Signature"
 
@@ -60,10 +59,10 @@ class PaddleProvider(Provider):
         if not any_secret_matches(settings, "sha256", message, hashes):
             return Verdict.reject(f"signature in {HEADER} does not match", header=HEADER,
                                   algorithm="sha256", encoding="hex", signatures=len(hashes))
-        return timestamp_verdict(int(ts), settings, now)
+        return timely(int(ts), settings, now)
 
     def sign(self, request, settings, *, now=None):
-        ts = str(int(clock(now)))
+        ts = str(int(now_or(now)))
         message = ts.encode("ascii") + b":" + request.body
         # during a rotation Paddle signs with every active secret
         parts = [f"ts={ts}"] + [f"h1={hmac_digest('sha256', s, message).hex()}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..hookspecs import hookimpl
 from ..model import Sample, Verdict
 from .base import SECRET, Provider, hmac_digest, missing_header, secrets_of, with_header
-from ._shared_b import any_secret_matches, new_id, with_default_header
+from ._shared import any_secret_matches, new_id, with_default_header
 
 HEADER = "X-PagerDuty-Signature"
 

@@ -6,7 +6,7 @@ from ..hookspecs import hookimpl
 from ..model import Sample, Setting
 from ..verification import BasicAuth
 from .base import Provider
-from ._shared_b import field_at, json_body
+from ._shared import field_at, json_body
 
 #: the time field that, with RecordType and MessageID, identifies one Postmark event
 EVENT_TIME_FIELDS = ("DeliveredAt", "BouncedAt", "ReceivedAt", "ChangedAt", "Date")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from ..hookspecs import hookimpl
 from ..model import Sample, Setting, Verdict
 from ..verification import BasicAuth
-from .base import Provider, hmac_digest, missing_header, secrets_of, tolerance_setting, with_header
-from ._shared_b import (any_secret_matches, bad_timestamp, clock, field_at, json_body,
-                        timestamp_verdict, unix_seconds)
+from .base import (Provider, hmac_digest, missing_header, now_or, secrets_of, tolerance_setting,
+                   with_header)
+from ._shared import any_secret_matches, bad_timestamp, field_at, json_body, timely, unix_seconds
 
 HEADER = "recurly-signature"
 BASIC = BasicAuth()
@@ -99,12 +99,12 @@ class RecurlyProvider(Provider):
                                   signatures):
             return Verdict.reject(f"signature in {HEADER} does not match", header=HEADER,
                                   algorithm="sha256", encoding="hex")
-        return timestamp_verdict(int(ts) / 1000, settings, now)
+        return timely(int(ts) / 1000, settings, now)
 
     def sign(self, request, settings, *, now=None):
         if self.is_xml(settings):
             return BASIC.sign(request, settings, now=now)
-        ts = str(int(clock(now) * 1000))
+        ts = str(int(now_or(now) * 1000))
         message = ts.encode("ascii") + b"." + request.body
         # during a key rotation Recurly signs with every active key
         digests = [hmac_digest("sha256", s, message).hex() for s in secrets_of(settings)]

@@ -9,7 +9,7 @@ from ..hookspecs import hookimpl
 from ..model import Response, Sample, Setting, Verdict
 from ..xmljson import XmlError, XmlOptions, xml_to_data
 from .base import Provider, SignError, copy_request
-from ._shared_b import batch_key
+from ._shared import batch_key
 
 OUTBOUND_NS = "http://soap.sforce.com/2005/09/outbound"
 PARSE_OPTIONS = {"force_list": ("Notification",)}

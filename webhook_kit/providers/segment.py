@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..hookspecs import hookimpl
 from ..model import Sample
 from .base import HmacHeaderProvider
-from ._shared_b import field_at, json_body
+from ._shared import field_at, json_body
 
 
 class SegmentProvider(HmacHeaderProvider):

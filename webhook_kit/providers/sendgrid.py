@@ -10,19 +10,13 @@ from __future__ import annotations
 import base64
 import binascii
 
-from .. import secret_values
 from ..hookspecs import hookimpl
-from ..model import Sample, Setting, Verdict
-from .base import Provider, SignError, missing_header, tolerance_setting, with_header
-from ._shared_b import (CRYPTO_HINT, bad_timestamp, batch_key, clock, crypto_available,
-                        crypto_missing, json_body, timestamp_verdict, unix_seconds)
+from ..model import Sample
+from ._public_key import KeyFormatError, TimestampedKeyProvider, key_settings
+from ._shared import batch_key, json_body
 
 SIGNATURE = "X-Twilio-Email-Event-Webhook-Signature"
 TIMESTAMP = "X-Twilio-Email-Event-Webhook-Timestamp"
-
-
-class KeyFormatError(ValueError):
-    """A key setting that cannot be loaded (one-line reason)."""
 
 
 def _key_bytes(text: str) -> tuple[bytes, bool]:
@@ -66,6 +60,12 @@ def load_private_key(text: str):
     return key
 
 
+def _ecdsa_sha256():
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    return ec.ECDSA(hashes.SHA256())
+
+
 def new_key_pair() -> tuple[str, str]:
     """``(public base64 DER, private PEM)``: a fresh pair for signing test deliveries.
 
@@ -82,19 +82,22 @@ def new_key_pair() -> tuple[str, str]:
     return base64.b64encode(public).decode("ascii"), pem.decode("ascii")
 
 
-class SendGridProvider(Provider):
+class SendGridProvider(TimestampedKeyProvider):
     """SendGrid Event Webhook with "Signed Event Webhook Requests" on."""
 
     name = "sendgrid"
     label = "Twilio SendGrid Event Webhook"
-    settings = (
-        Setting("public_key", "Verification key", "text", required=True,
-                help="The public key SendGrid shows (base64 DER), or PEM."),
-        tolerance_setting(300),
-        Setting("private_key", "Private key (test deliveries)", "secret", "",
-                help="A P-256 private key (PEM) whose public key is configured above, to sign "
-                     "test deliveries; SendGrid's own key is never needed."),
-    )
+    signature_header = SIGNATURE
+    timestamp_header = TIMESTAMP
+    signature_encoding = "base64"
+    scheme, algorithm = "ECDSA", "ecdsa-p256-sha256"
+    sender = "SendGrid"
+    private_key_kind = "a P-256 key"
+    load_public_key = staticmethod(load_public_key)
+    load_private_key = staticmethod(load_private_key)
+    settings = key_settings("Verification key", "The public key SendGrid shows (base64 DER), or PEM.",
+                            "A P-256 private key (PEM) whose public key is configured above, to sign "
+                            "test deliveries; SendGrid's own key is never needed.")
     summary = "ECDSA P-256 SHA-256 over timestamp + body (public key); needs the crypto extra"
     doc = {
         "headers": "`X-Twilio-Email-Event-Webhook-Signature` (base64 DER), "
@@ -109,65 +112,14 @@ class SendGridProvider(Provider):
                   "published vector accepted and its negative key rejected over loopback",
     }
 
-    def check_settings(self, given):
-        problems = super().check_settings(given)
-        if not crypto_available():
-            return problems + [("public_key", f"needs the cryptography package: {CRYPTO_HINT}")]
-        for name, loader in (("public_key", load_public_key), ("private_key", load_private_key)):
-            value = given.get(name)
-            if isinstance(value, str) and value.strip():
-                try:
-                    loader(value)
-                except KeyFormatError as exc:
-                    problems.append((name, str(exc)))
-        return problems
+    def signed_bytes(self, stamp, body):
+        return stamp.strip().encode("ascii") + body
 
-    def verify(self, request, settings, *, now=None):
-        signature = request.header(SIGNATURE)
-        if signature is None:
-            return missing_header(SIGNATURE)
-        stamp = request.header(TIMESTAMP)
-        if stamp is None:
-            return missing_header(TIMESTAMP)
-        if unix_seconds(stamp) is None:
-            return bad_timestamp(TIMESTAMP, stamp)
-        if not crypto_available():
-            return crypto_missing()
-        from cryptography.exceptions import InvalidSignature
-        from cryptography.hazmat.primitives import hashes
-        from cryptography.hazmat.primitives.asymmetric import ec
-        try:
-            key = load_public_key(settings.get("public_key") or "")
-        except KeyFormatError as exc:
-            return Verdict.reject(f"listener misconfigured: public_key {exc}", status=503)
-        try:
-            der = base64.b64decode(signature.strip(), validate=True)
-        except (binascii.Error, ValueError):
-            return Verdict.reject(f"header {SIGNATURE} is not base64", header=SIGNATURE)
-        try:
-            key.verify(der, stamp.strip().encode("ascii") + request.body, ec.ECDSA(hashes.SHA256()))
-        except (InvalidSignature, ValueError):
-            return Verdict.reject(f"ECDSA signature in {SIGNATURE} does not verify with the public key",
-                                  header=SIGNATURE, algorithm="ecdsa-p256-sha256")
-        return timestamp_verdict(int(stamp), settings, now)
+    def verify_with(self, key, signature, message):
+        key.verify(signature, message, _ecdsa_sha256())
 
-    def sign(self, request, settings, *, now=None):
-        if not crypto_available():
-            raise SignError(f"signing SendGrid deliveries needs the cryptography package: {CRYPTO_HINT}")
-        from cryptography.hazmat.primitives import hashes
-        from cryptography.hazmat.primitives.asymmetric import ec
-        private = secret_values.resolve_all(settings.get("private_key"))
-        if not private:
-            raise SignError("set private_key (a P-256 key whose public key is public_key) to sign "
-                            "test deliveries; see webhook_kit.providers.sendgrid.new_key_pair()")
-        try:
-            key = load_private_key(private[0])
-        except KeyFormatError as exc:
-            raise SignError(f"private_key {exc}") from None
-        stamp = str(int(clock(now)))
-        der = key.sign(stamp.encode("ascii") + request.body, ec.ECDSA(hashes.SHA256()))
-        request = with_header(request, TIMESTAMP, stamp)
-        return with_header(request, SIGNATURE, base64.b64encode(der).decode("ascii"))
+    def sign_with(self, key, message):
+        return key.sign(message, _ecdsa_sha256())
 
     def delivery_id(self, request):
         body = json_body(request)

@@ -7,7 +7,7 @@ import json
 from ..hookspecs import hookimpl
 from ..model import Sample
 from .base import HmacHeaderProvider
-from ._shared_a import iso_now, new_id, with_default_header
+from ._shared import iso_now, new_id, with_default_header
 
 
 class ShopifyProvider(HmacHeaderProvider):

@@ -6,7 +6,7 @@ import json
 
 from ..hookspecs import hookimpl
 from ..model import Response, Sample
-from ._shared_a import V0TimestampProvider, body_field, fresh_hex, json_body
+from ._shared import V0TimestampProvider, body_field, fresh_hex, json_body
 
 
 class SlackProvider(V0TimestampProvider):

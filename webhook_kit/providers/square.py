@@ -8,7 +8,7 @@ from ..hookspecs import hookimpl
 from ..model import Sample, Verdict
 from .base import (PUBLIC_URL, SECRET, HmacHeaderProvider, digest_matches, hmac_digest, secrets_of,
                    with_header)
-from ._shared_a import body_field, iso_now, new_id, signed_url, signing_secret, with_default_header
+from ._shared import body_field, iso_now, new_id, signed_url, signing_secret, with_default_header
 
 LEGACY_HEADER = "x-square-signature"
 

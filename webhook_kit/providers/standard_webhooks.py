@@ -10,9 +10,8 @@ import time
 from ..hookspecs import hookimpl
 from ..model import Sample, Setting, Verdict
 from ..secret_values import SecretError
-from .base import (SECRET, Provider, digest_matches, hmac_digest, missing_header,
-                   secrets_of, tolerance_setting, with_header)
-from ._shared_a import bad_timestamp, fresh_hex, signing_secret, timely, unix_seconds
+from .base import SECRET, Provider, digest_matches, hmac_digest, secrets_of, tolerance_setting, with_header
+from ._shared import bad_timestamp, first_missing, fresh_hex, signing_secret, timely, unix_seconds
 
 HEADER_STYLE = Setting("header_style", "Header names", "choice", "webhook", choices=("webhook", "svix"),
                        help="Prefix of the headers test deliveries carry (webhook-* or svix-*); "
@@ -62,13 +61,12 @@ class StandardWebhooksProvider(Provider):
 
     def verify(self, request, settings, *, now=None):
         id_name, ts_name, sig_name = self.header_names(request)
-        values = {}
-        for name in (sig_name, id_name, ts_name):
-            values[name] = request.header(name)
-            if values[name] is None:
-                return missing_header(name)
+        missing = first_missing(request, sig_name, id_name, ts_name)
+        if missing is not None:
+            return missing
+        values = {name: request.header(name) for name in (sig_name, id_name, ts_name)}
         stamp = values[ts_name].strip()
-        if unix_seconds(stamp) is None:
+        if unix_seconds(stamp, digits=15) is None:
             return bad_timestamp(ts_name, stamp)
         signatures = [entry[3:] for entry in values[sig_name].split() if entry.startswith("v1,")]
         if not signatures:
@@ -77,7 +75,7 @@ class StandardWebhooksProvider(Provider):
         expected = [hmac_digest("sha256", key_bytes(s), message) for s in secrets_of(settings)]
         if not any(digest_matches(e, sig, "base64") for e in expected for sig in signatures):
             return Verdict.reject(f"no v1 signature in {sig_name} matches", header=sig_name)
-        return timely(unix_seconds(stamp), settings, now)
+        return timely(unix_seconds(stamp, digits=15), settings, now)
 
     def sign(self, request, settings, *, now=None):
         prefix = settings.get("header_style") or "webhook"

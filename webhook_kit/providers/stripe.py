@@ -9,7 +9,7 @@ from ..hookspecs import hookimpl
 from ..model import Sample, Verdict
 from .base import (SECRET, Provider, digest_matches, hmac_digest, missing_header,
                    secrets_of, split_pairs, tolerance_setting, with_header)
-from ._shared_a import bad_timestamp, body_field, fresh_hex, signing_secret, timely, unix_seconds
+from ._shared import bad_timestamp, body_field, fresh_hex, signing_secret, timely, unix_seconds
 
 HEADER = "Stripe-Signature"
 
@@ -46,7 +46,7 @@ class StripeProvider(Provider):
         signatures = [v for k, v in pairs if k == "v1"]
         if not stamps:
             return Verdict.reject(f"header {HEADER} has no t= timestamp", header=HEADER)
-        if unix_seconds(stamps[0]) is None:
+        if unix_seconds(stamps[0], digits=15) is None:
             return bad_timestamp(HEADER, stamps[0], "a unix timestamp in t=")
         if not signatures:
             return Verdict.reject(f"header {HEADER} has no v1= signature", header=HEADER)
@@ -55,7 +55,7 @@ class StripeProvider(Provider):
         if not any(digest_matches(e, sig, "hex") for e in expected for sig in signatures):
             return Verdict.reject(f"no v1 signature in {HEADER} matches", header=HEADER,
                                   signatures=len(signatures))
-        return timely(unix_seconds(stamps[0]), settings, now, future=False)
+        return timely(unix_seconds(stamps[0], digits=15), settings, now, future=False)
 
     def sign(self, request, settings, *, now=None):
         stamp = str(int(time.time() if now is None else now))

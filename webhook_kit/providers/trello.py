@@ -7,7 +7,7 @@ import json
 from ..hookspecs import hookimpl
 from ..model import Sample
 from .base import PUBLIC_URL, SECRET, HmacHeaderProvider
-from ._shared_a import body_field, fresh_hex, head_probe, signed_url
+from ._shared import body_field, fresh_hex, head_probe, signed_url
 
 
 class TrelloProvider(HmacHeaderProvider):

@@ -11,8 +11,8 @@ from ..hookspecs import hookimpl
 from ..model import Sample, Setting, Verdict
 from .base import (PUBLIC_URL, SECRET, Provider, copy_request, digest_matches, hmac_digest,
                    missing_header, secrets_of, with_header)
-from ._shared_a import (fresh_hex, new_id, signed_url, signing_secret, url_with_params,
-                        with_default_header, with_port, without_port)
+from ._shared import (fresh_hex, new_id, signed_url, signing_secret, url_with_params,
+                      with_default_header, with_port, without_port)
 
 HEADER = "X-Twilio-Signature"
 SETTINGS_HEADER = "X-Twilio-Webhooks-Signature-Settings"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from ..hookspecs import hookimpl
 from ..model import Sample, Setting, Verdict
-from .base import Provider, hmac_digest, missing_header, secrets_of, tolerance_setting, with_header
-from ._shared_b import (answer_if_verified, any_secret_matches, bad_timestamp, echo_text, field_at,
-                        json_body, new_id, rfc3339_nanos, rfc3339_seconds, timestamp_verdict,
-                        with_default_header)
+from .base import Provider, hmac_digest, secrets_of, tolerance_setting, with_header
+from ._shared import (answer_if_verified, any_secret_matches, bad_timestamp, echo_text, field_at,
+                      first_missing, json_body, new_id, rfc3339_nanos, rfc3339_seconds, timely,
+                      with_default_header)
 
 PREFIX = "Twitch-Eventsub-Message-"
 ID, TIMESTAMP, SIGNATURE, TYPE = (PREFIX + n for n in ("Id", "Timestamp", "Signature", "Type"))
@@ -43,9 +43,9 @@ class TwitchProvider(Provider):
     }
 
     def verify(self, request, settings, *, now=None):
-        for header in (SIGNATURE, ID, TIMESTAMP):
-            if request.header(header) is None:
-                return missing_header(header)
+        missing = first_missing(request, SIGNATURE, ID, TIMESTAMP)
+        if missing is not None:
+            return missing
         signature, message_id, stamp = (request.header(h) for h in (SIGNATURE, ID, TIMESTAMP))
         moment = rfc3339_seconds(stamp)
         if moment is None:
@@ -56,7 +56,7 @@ class TwitchProvider(Provider):
         if not any_secret_matches(settings, "sha256", message, [signature[7:]]):
             return Verdict.reject(f"signature in {SIGNATURE} does not match", header=SIGNATURE,
                                   algorithm="sha256", encoding="hex")
-        return timestamp_verdict(moment, settings, now)
+        return timely(moment, settings, now)
 
     def sign(self, request, settings, *, now=None):
         body = json_body(request)

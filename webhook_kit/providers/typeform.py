@@ -7,7 +7,7 @@ import json
 from ..hookspecs import hookimpl
 from ..model import Sample
 from .base import HmacHeaderProvider
-from ._shared_a import body_field, fresh_hex
+from ._shared import body_field, fresh_hex
 
 
 class TypeformProvider(HmacHeaderProvider):

@@ -6,7 +6,7 @@ from .. import secret_values
 from ..hookspecs import hookimpl
 from ..model import Response, Sample, Setting
 from .base import SECRET, Provider, hmac_digest, secrets_of, with_header
-from ._shared_b import echo_text, verify_hub_header
+from ._shared import echo_text, verify_hub_header
 
 HEADER = "X-Hub-Signature"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..hookspecs import hookimpl
 from ..model import Sample, Setting
 from .base import HmacHeaderProvider
-from ._shared_b import answer_if_verified, empty_response, json_body
+from ._shared import answer_if_verified, empty_response, json_body
 
 
 class XeroProvider(HmacHeaderProvider):

@@ -7,10 +7,9 @@ import json
 
 from ..hookspecs import hookimpl
 from ..model import Sample, Verdict
-from .base import (SECRET, Provider, digest_matches, hmac_digest, missing_header,
-                   secrets_of, tolerance_setting, with_header)
-from ._shared_a import (bad_timestamp, iso_now, iso_seconds, new_id, signing_secret, timely,
-                        with_default_header)
+from .base import SECRET, Provider, digest_matches, hmac_digest, secrets_of, tolerance_setting, with_header
+from ._shared import (bad_timestamp, first_missing, iso_now, iso_seconds, new_id, signing_secret, timely,
+                      with_default_header)
 
 HEADER = "X-Zendesk-Webhook-Signature"
 TIMESTAMP = "X-Zendesk-Webhook-Signature-Timestamp"
@@ -37,12 +36,10 @@ class ZendeskProvider(Provider):
     }
 
     def verify(self, request, settings, *, now=None):
-        received = request.header(HEADER)
-        if received is None:
-            return missing_header(HEADER)
-        stamp = request.header(TIMESTAMP)
-        if stamp is None:
-            return missing_header(TIMESTAMP)
+        missing = first_missing(request, HEADER, TIMESTAMP)
+        if missing is not None:
+            return missing
+        received, stamp = request.header(HEADER), request.header(TIMESTAMP)
         seconds = iso_seconds(stamp)
         if seconds is None:
             return bad_timestamp(TIMESTAMP, stamp, "an ISO-8601 timestamp")

@@ -8,7 +8,7 @@ import time
 from ..hookspecs import hookimpl
 from ..model import Response, Sample
 from .base import hmac_digest
-from ._shared_a import V0TimestampProvider, body_field, json_body
+from ._shared import V0TimestampProvider, body_field, json_body
 
 
 class ZoomProvider(V0TimestampProvider):
