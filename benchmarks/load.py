@@ -164,6 +164,8 @@ def drive(url: str, script: Path, body: bytes, headers: dict, *, duration: float
         return {"rps": r["requests"] / (r["duration_us"] / 1e6), "p50_ms": r["p50_us"] / 1000,
                 "p99_ms": r["p99_us"] / 1000, "requests": r["requests"],
                 "non2xx": r["non2xx"], "errors": r["errors"]}
+    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
+        os.sched_setaffinity(0, {1})  # this process generates the load: core 1
     return pyload.run(url, body, headers, connections=connections, duration=duration)
 
 
@@ -294,9 +296,10 @@ def summarize(results, cases, args, stored_ok: int, ok_by_kit: int) -> str:
         machine_note(),
         "",
         f"{args.reps} interleaved repetitions x {args.duration:g} s per case and server, "
-        f"{args.connections} connections, load generator: {generator}; servers pinned to core 0, "
-        "load generator to core 1. Medians; ratios are the median of per-repetition ratios "
-        "(kit / baseline).",
+        f"{args.connections} connections, load generator: {generator}; "
+        + ("servers pinned to core 0, load generator to core 1. "
+           if shutil.which("taskset") and (os.cpu_count() or 1) > 1 else "no pinning (no taskset). ")
+        + "Medians; ratios are the median of per-repetition ratios (kit / baseline).",
         "",
         table(["case", "baseline req/s", "kit req/s", "ratio", "baseline p50 / p99 ms",
                "kit p50 / p99 ms", "p99 ratio", "server CPU us/req (baseline / kit)",

@@ -18,6 +18,7 @@ import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
+from . import plugins
 from .plugins import notify
 
 log = logging.getLogger("webhook_kit.dispatch")
@@ -37,6 +38,8 @@ class Dispatcher:
         self._pending = 0
         self._lock = threading.Lock()
         self._lanes: dict[str, deque] = {}
+        self._listening = True
+        self._listening_generation = -1
         self._flows = ThreadPoolExecutor(max_workers=flow_workers,
                                          thread_name_prefix="webhook-kit-flow")
         self._thread = threading.Thread(target=self._work, name="webhook-kit-dispatch",
@@ -55,9 +58,20 @@ class Dispatcher:
                 self._idle.set()
 
     def submit(self, event, listener) -> None:
-        """Queue a committed event; returns at once."""
+        """Queue a committed event; returns at once (at no cost when nothing listens)."""
+        if not (listener.flows and event.status == "accepted") and not self._anyone_listening():
+            return  # no flow and no plugin hook to call: skip the thread hand-off
         self._begin()
         self._queue.put((event, listener))
+
+    def _anyone_listening(self) -> bool:
+        generation = plugins.pm.generation
+        if self._listening_generation != generation:
+            hook = plugins.pm.hook
+            self._listening = any(getattr(hook, name).get_hookimpls() for name in
+                                  ("event_recorded", "event_accepted", "event_rejected"))
+            self._listening_generation = generation
+        return self._listening
 
     def _work(self) -> None:
         while True:
