@@ -444,13 +444,11 @@ def test_entity_expansion_is_refused():
 UNKNOWN_ENCODING = b'<?xml version="1.0" encoding="UPF-16"?><C>x</C>'
 
 
-@pytest.mark.xfail(strict=True, reason="found by benchmarks/fuzz.py: expat raises LookupError "
-                   "for an unknown encoding and xmljson/pipeline let it through (fix requested)")
 def test_unknown_xml_encoding_is_a_parse_error():
+    """Found by benchmarks/fuzz.py: expat raises LookupError for an unknown encoding."""
     assert check_parse(UNKNOWN_ENCODING, "application/xml", None) == []
 
 
-@pytest.mark.xfail(strict=True, reason="the same LookupError reaches the sender as a 500")
 def test_unknown_xml_encoding_is_answered_400(fuzz_port):
     raw = (b"POST /hooks/open HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/xml\r\n"
            b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(UNKNOWN_ENCODING)

@@ -153,3 +153,22 @@ def test_open_store_by_scheme(db_path, plugin):
     mem = wk.open_store("mem://anything")
     assert isinstance(mem, wk.SQLiteStore)
     mem.close()
+
+
+def test_add_batch_one_transaction_each_future_its_own_answer(db_path):
+    from concurrent.futures import Future
+    store = wk.SQLiteStore(db_path)
+    events = [make_event(delivery_id="same"), make_event(delivery_id="same"),
+              make_event("r", "rejected"), make_event()]
+    futures = [Future() for _ in events]
+    store.add_batch([(e, 5 if e.status == "rejected" else None, f) for e, f in zip(events, futures)])
+    assert [f.result(10) for f in futures] == ["accepted", "duplicate", "rejected", "accepted"]
+    assert store.count() == 4
+    clash = make_event()
+    clash.id = events[0].id  # fails alone; the others in its group still commit
+    good, bad_future, good_future = make_event(), Future(), Future()
+    store.add_batch([(clash, None, bad_future), (good, None, good_future)])
+    with pytest.raises(sqlite3.IntegrityError):
+        bad_future.result(10)
+    assert good_future.result(10) == "accepted"
+    store.close()

@@ -14,18 +14,35 @@ Quick start::
 The UI lives in ``webhook_kit.widgets`` and is never imported from here.
 """
 
+import importlib
+
 from .hookspecs import hookimpl
 from .listener import ConfigError, Listener, load_config, save_config
 from .model import Event, Headers, Request, Response, Sample, Setting, Verdict
-from .client import Delivery, send, sign_delivery
 from .providers.base import HmacHeaderProvider, Provider
-from .server import Server
 from .store import EventStore, SQLiteStore, StoreUnavailable, open_store
 from .verification import VerificationType
 from . import plugins
 from .plugins import register, unregister
 
 __version__ = "0.1.0"
+
+#: loaded on first use: Tornado and http.client are most of the import time,
+#: and a script that only reads the event store needs neither
+_LAZY = {"Server": "server", "Delivery": "client", "send": "client", "sign_delivery": "client"}
+
+
+def __getattr__(name):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'webhook_kit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
 
 __all__ = [
     "ConfigError", "Delivery", "Event", "EventStore", "Headers", "HmacHeaderProvider",

@@ -159,7 +159,7 @@ class Pipeline:
             parsed = parse_body(request.body, request.content_type, options)
         except ParseError as exc:
             return exc
-        except (RecursionError, MemoryError, ValueError, TypeError) as exc:
+        except (RecursionError, MemoryError, ValueError, TypeError, LookupError) as exc:
             return ParseError(f"cannot parse body: {exc}")
         request.payload = parsed.payload
         request.parsed = True

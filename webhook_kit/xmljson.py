@@ -95,6 +95,8 @@ def _check_structure(data: bytes, max_depth: int) -> None:
         parser.Parse(data, True)
     except expat.ExpatError as exc:
         raise XmlError(expat.ErrorString(exc.code), exc.lineno, exc.offset + 1) from None
+    except LookupError as exc:  # encoding="..." names a codec Python does not know
+        raise XmlError(f"XML declares an {exc}", 1, 1) from None
     except XmlError as exc:
         if exc.line is None:
             exc.line, exc.column = parser.CurrentLineNumber, parser.CurrentColumnNumber + 1
@@ -125,7 +127,7 @@ def xml_to_data(xml: str | bytes, options: XmlOptions | dict | None = None) -> A
         return xmltodict.parse(data, **kwargs)
     except expat.ExpatError as exc:
         raise XmlError(expat.ErrorString(exc.code), exc.lineno, exc.offset + 1) from None
-    except ValueError as exc:  # xmltodict's refusal of entities and the like
+    except (ValueError, LookupError) as exc:  # xmltodict's refusals; unknown encodings
         raise XmlError(str(exc)) from None
 
 
