@@ -90,9 +90,12 @@ class Listener:
                 return None
         return None
 
-    def parse_options(self) -> dict:
-        """Options for the parsers: the provider's XML hints, then the listener's own."""
-        provider = provider_for(self.provider)
+    def parse_options(self, provider=None) -> dict:
+        """Options for the parsers: the provider's XML hints, then the listener's own.
+
+        ``provider``: the provider object when the caller has it already.
+        """
+        provider = provider or provider_for(self.provider)
         xml = dict(getattr(provider, "parse_options", {}) or {})
         xml.update(self.xml or {})
         return {"xml": xml}

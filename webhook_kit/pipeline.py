@@ -35,6 +35,9 @@ class Prepared:
     #: the event may be stored in a bounded ring (rejected, handshake)
     ring: bool = False
     extra: dict = field(default_factory=dict)
+    #: the provider and settings prepare() resolved, reused by finish()
+    provider: Any = None
+    settings: dict | None = None
 
 
 @dataclass
@@ -104,7 +107,7 @@ class Pipeline:
             return self._reject(request, listener, provider, received_at,
                                 f"method {request.method} not allowed", response)
 
-        options = listener.parse_options()
+        options = listener.parse_options(provider)
         needs_payload = (provider.needs_payload_for(settings)
                          if hasattr(provider, "needs_payload_for") else provider.needs_payload)
         parse_error: ParseError | None = None
@@ -139,7 +142,7 @@ class Pipeline:
         event = self._event(request, listener, provider, settings, "accepted", None, received_at,
                             delivery_id=str(delivery_id) if delivery_id else None)
         self._transform(listener, event)
-        return Prepared(event, listener, None, verdict)
+        return Prepared(event, listener, None, verdict, provider=provider, settings=settings)
 
     def _verify(self, provider, request: Request, settings: dict) -> Verdict:
         try:
@@ -212,13 +215,18 @@ class Pipeline:
             self.dispatcher.submit(event, prepared.listener)
         if prepared.response is not None:
             return prepared.response
-        return self.accepted_response(event, prepared.listener)
+        return self.accepted_response(event, prepared.listener, prepared.provider,
+                                      prepared.settings)
 
     @staticmethod
-    def accepted_response(event: Event, listener: Listener) -> Response:
+    def accepted_response(event: Event, listener: Listener, provider=None,
+                          settings: dict | None = None) -> Response:
+        """The 2xx for an accepted (or duplicate) event: provider's, shaped, or the default."""
         provider_answer = None
         try:
-            provider_answer = listener.provider_obj.respond(event, listener.settings())
+            provider = provider or listener.provider_obj
+            provider_answer = provider.respond(event, settings if settings is not None
+                                               else listener.settings())
         except Exception as exc:
             log.warning("respond of %s raised: %r", listener.provider, exc)
         if provider_answer is not None:  # a provider's own answer (SOAP Ack) wins
