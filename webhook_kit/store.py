@@ -167,7 +167,19 @@ def _row_event(row: sqlite3.Row) -> Event:
     return Event(**d)
 
 
-_INSERT = f"INSERT INTO events ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
+_ROW_PLACEHOLDERS = f"({', '.join('?' * len(_COLUMNS))})"
+_INSERT = f"INSERT INTO events ({', '.join(_COLUMNS)}) VALUES {_ROW_PLACEHOLDERS}"
+#: rows per multi-row INSERT (SQLite allows 32,766 parameters; 19 per row)
+MULTI_ROWS = 256
+
+
+def _trim_ring(conn: sqlite3.Connection, listener: str, status: str, keep: int) -> None:
+    """Keep only the newest ``keep`` events of this listener and status."""
+    conn.execute(
+        "DELETE FROM events WHERE listener = ? AND status = ? AND seq <= "
+        "(SELECT seq FROM events WHERE listener = ? AND status = ? "
+        " ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+        (listener, status, listener, status, keep))
 
 
 class SQLiteStore(EventStore):
@@ -268,7 +280,19 @@ class SQLiteStore(EventStore):
                 self._write_conn = self._connect()
             conn = self._write_conn
             conn.execute("BEGIN IMMEDIATE")
-            for fn, future, atomic in batch:
+            i = 0
+            while i < len(batch):
+                # a run of plain event inserts goes in as one multi-row INSERT: one
+                # statement, so the writer gives up the GIL once, not once per row
+                j = i
+                while j < len(batch) and j - i < MULTI_ROWS and \
+                        getattr(batch[j][0], "row", None) is not None:
+                    j += 1
+                if j - i > 1 and self._insert_many(conn, batch[i:j], results):
+                    i = j
+                    continue
+                fn, future, atomic = batch[i]
+                i += 1
                 if not atomic:
                     conn.execute("SAVEPOINT item")
                 try:
@@ -303,6 +327,31 @@ class SQLiteStore(EventStore):
                 future.set_exception(exc)
             else:
                 future.set_result(value)
+
+    def _insert_many(self, conn: sqlite3.Connection, items: list, results: list) -> bool:
+        """Insert the events of ``items`` with one statement; False (nothing left behind)
+        when one of them clashes, so that the caller inserts them one by one."""
+        conn.execute("SAVEPOINT many")
+        try:
+            sql = _INSERT + (", " + _ROW_PLACEHOLDERS) * (len(items) - 1)
+            cur = conn.execute(sql, [value for fn, _, _ in items for value in fn.row])
+        except sqlite3.IntegrityError:  # a duplicate delivery id or event id among them
+            conn.execute("ROLLBACK TO many")
+            conn.execute("RELEASE many")
+            return False
+        # one writer, AUTOINCREMENT: the rows got consecutive seqs ending at lastrowid
+        first = cur.lastrowid - len(items) + 1
+        rings = set()
+        for n, (fn, future, _) in enumerate(items):
+            event = fn.event
+            event.seq = first + n
+            if event.status in RING_STATUSES and fn.keep:
+                rings.add((event.listener, event.status, fn.keep))
+            results.append((future, event.status, None))
+        for ring in rings:
+            _trim_ring(conn, *ring)
+        conn.execute("RELEASE many")
+        return True
 
     # -- writes ------------------------------------------------------------
 
@@ -339,13 +388,11 @@ class SQLiteStore(EventStore):
                 cur = conn.execute(_INSERT, fixed)
             event.seq = cur.lastrowid
             if status in RING_STATUSES and keep:
-                conn.execute(
-                    "DELETE FROM events WHERE listener = ? AND status = ? AND seq <= "
-                    "(SELECT seq FROM events WHERE listener = ? AND status = ? "
-                    " ORDER BY seq DESC LIMIT 1 OFFSET ?)",
-                    (event.listener, status, event.listener, status, keep))
+                _trim_ring(conn, event.listener, status, keep)
             return status
 
+        # what _write_batch needs to fold this insert into a multi-row one
+        insert.row, insert.event, insert.keep = row, event, keep
         return insert
 
     def update(self, event_id: str, **fields) -> Future:
