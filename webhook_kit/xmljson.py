@@ -2,8 +2,8 @@
 
 Conversion follows xmltodict's conventions: attributes as ``@name``, text
 next to attributes as ``#text``, a list for repeated elements. Entity
-declarations are refused (xmltodict's ``disable_entities`` and a pre-pass),
-external DTDs are never fetched, and nesting depth is bounded, so hostile XML gets a clear error.
+declarations are refused (xmltodict's ``disable_entities``), external DTDs
+are never fetched, and nesting depth is bounded while parsing, so hostile XML gets a clear error.
 """
 
 from __future__ import annotations
@@ -61,46 +61,67 @@ class XmlOptions:
                 "namespaces": dict(self.namespaces), "strip_whitespace": self.strip_whitespace}
 
 
-def _refuse(kind: str):
-    def handler(*args):
-        raise XmlError(f"XML {kind} refused")
-    return handler
+class _DepthLimitedParser:
+    """An expat parser whose element handlers count nesting depth.
 
-
-def _check_structure(data: bytes, max_depth: int) -> None:
-    """A fast pre-pass: refuses entity declarations and nesting deeper than ``max_depth``.
-
-    xmltodict builds its whole stack before it could notice depth, so a
-    100,000-deep document would cost memory first; this pass stops early.
+    xmltodict installs its handlers by assigning ``StartElementHandler`` and
+    ``EndElementHandler``; this wrapper wraps them on the way in, so one pass
+    both builds the data and stops a too-deep document early (before
+    xmltodict has built a stack as deep as the document).
     """
-    parser = expat.ParserCreate()
-    depth = 0
 
-    def start(name, attrs):
-        nonlocal depth
-        depth += 1
-        if depth > max_depth:
-            raise XmlError(f"XML nested deeper than {max_depth} levels",
-                           parser.CurrentLineNumber, parser.CurrentColumnNumber + 1)
+    def __init__(self, parser, max_depth: int):
+        object.__setattr__(self, "_parser", parser)
+        object.__setattr__(self, "_max_depth", max_depth)
+        object.__setattr__(self, "_depth", 0)
 
-    def end(name):
-        nonlocal depth
-        depth -= 1
+    def __getattr__(self, name):
+        return getattr(self._parser, name)
 
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.EntityDeclHandler = _refuse("entity declaration")
-    parser.ExternalEntityRefHandler = _refuse("external entity")
-    try:
-        parser.Parse(data, True)
-    except expat.ExpatError as exc:
-        raise XmlError(expat.ErrorString(exc.code), exc.lineno, exc.offset + 1) from None
-    except LookupError as exc:  # encoding="..." names a codec Python does not know
-        raise XmlError(f"XML declares an {exc}", 1, 1) from None
-    except XmlError as exc:
-        if exc.line is None:
-            exc.line, exc.column = parser.CurrentLineNumber, parser.CurrentColumnNumber + 1
-        raise
+    def __setattr__(self, name, value):
+        if name == "StartElementHandler" and value is not None:
+            value = self._counting_start(value)
+        elif name == "EndElementHandler" and value is not None:
+            value = self._counting_end(value)
+        elif name == "EntityDeclHandler" and value is not None:
+            value = self._refuse_entity  # xmltodict refuses too; this says where
+        setattr(self._parser, name, value)
+
+    def _refuse_entity(self, *args):
+        raise XmlError("XML entity declaration refused", self._parser.CurrentLineNumber,
+                       self._parser.CurrentColumnNumber + 1)
+
+    def _counting_start(self, handler):
+        parser, limit = self._parser, self._max_depth
+
+        def start(name, attrs):
+            depth = self._depth + 1
+            if depth > limit:
+                raise XmlError(f"XML nested deeper than {limit} levels",
+                               parser.CurrentLineNumber, parser.CurrentColumnNumber + 1)
+            object.__setattr__(self, "_depth", depth)
+            handler(name, attrs)
+        return start
+
+    def _counting_end(self, handler):
+        def end(name):
+            object.__setattr__(self, "_depth", self._depth - 1)
+            handler(name)
+        return end
+
+
+class _DepthLimitedExpat:
+    """Stands in for the ``expat`` module in ``xmltodict.parse(expat=...)``
+    (its documented hook for an alternative expat)."""
+
+    ExpatError = expat.ExpatError
+    error = expat.error
+
+    def __init__(self, max_depth: int):
+        self.max_depth = max_depth
+
+    def ParserCreate(self, *args, **kwargs):  # noqa: N802 (expat's own name)
+        return _DepthLimitedParser(expat.ParserCreate(*args, **kwargs), self.max_depth)
 
 
 def xml_to_data(xml: str | bytes, options: XmlOptions | dict | None = None) -> Any:
@@ -110,11 +131,11 @@ def xml_to_data(xml: str | bytes, options: XmlOptions | dict | None = None) -> A
     data = xml.encode("utf-8") if isinstance(xml, str) else bytes(xml)
     if not data.strip():
         raise XmlError("empty XML document", 1, 1)
-    _check_structure(data, options.max_depth)
     force = set(options.force_list)
     kwargs: dict[str, Any] = dict(
         attr_prefix=options.attr_prefix, cdata_key=options.cdata_key,
         strip_whitespace=options.strip_whitespace, disable_entities=True,
+        expat=_DepthLimitedExpat(options.max_depth),
         # a name matches with or without its namespace prefix, so "Notification"
         # also catches "sf:Notification" once namespaces are shortened
         force_list=(lambda path, key, value: key in force or key.rsplit(":", 1)[-1] in force)
@@ -125,10 +146,17 @@ def xml_to_data(xml: str | bytes, options: XmlOptions | dict | None = None) -> A
         kwargs["namespaces"] = dict(options.namespaces)
     try:
         return xmltodict.parse(data, **kwargs)
+    except XmlError:
+        raise
     except expat.ExpatError as exc:
         raise XmlError(expat.ErrorString(exc.code), exc.lineno, exc.offset + 1) from None
-    except (ValueError, LookupError) as exc:  # xmltodict's refusals; unknown encodings
-        raise XmlError(str(exc)) from None
+    except LookupError as exc:  # encoding="..." names a codec Python does not know
+        raise XmlError(f"XML declares an {exc}", 1, 1) from None
+    except ValueError as exc:  # xmltodict refuses entity declarations with ValueError
+        message = str(exc)
+        if "entit" in message.lower():
+            message = "XML entity declaration refused"
+        raise XmlError(message) from None
 
 
 def xml_to_json(xml: str | bytes, options: XmlOptions | dict | None = None, indent: int | None = 2) -> str:
