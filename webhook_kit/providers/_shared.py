@@ -362,12 +362,20 @@ class V0TimestampProvider(Provider):
     settings = (SECRET, tolerance_setting(300))
 
     @staticmethod
-    def signed_bytes(timestamp: str, body: bytes) -> bytes:
+    def v0_message(timestamp: str, body: bytes) -> bytes:
         return b"v0:" + timestamp.encode("ascii", "replace") + b":" + body
+
+    def signed_bytes(self, request: Request, settings: dict) -> bytes:
+        """``"v0:" + timestamp + ":" + body`` for this request (the debugger shows it)."""
+        return self.v0_message((request.header(self.timestamp_header) or "").strip(), request.body)
+
+    @property
+    def header(self) -> str:
+        return self.signature_header
 
     def signature_for(self, secret: str, timestamp: str, body: bytes) -> str:
         return "v0=" + encode_digest(
-            hmac_digest("sha256", secret, self.signed_bytes(timestamp, body)), "hex")
+            hmac_digest("sha256", secret, self.v0_message(timestamp, body)), "hex")
 
     def matching_secret(self, request: Request, settings: dict) -> tuple[Verdict, str | None]:
         """The verdict, and the secret that matched (Zoom's handshake answers with it)."""
@@ -380,7 +388,7 @@ class V0TimestampProvider(Provider):
         if not received.startswith("v0="):
             return Verdict.reject(f"header {self.signature_header} lacks the prefix 'v0='",
                                   header=self.signature_header), None
-        message = self.signed_bytes(stamp.strip(), request.body)
+        message = self.v0_message(stamp.strip(), request.body)
         for secret in secrets_of(settings):
             if digest_matches(hmac_digest("sha256", secret, message), received[3:], "hex"):
                 return Verdict.accept(), secret

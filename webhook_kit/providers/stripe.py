@@ -14,8 +14,8 @@ from ._shared import bad_timestamp, body_field, fresh_hex, signing_secret, timel
 HEADER = "Stripe-Signature"
 
 
-def signed_bytes(timestamp: str, body: bytes) -> bytes:
-    return timestamp.encode("ascii") + b"." + body
+def stripe_message(timestamp: str, body: bytes) -> bytes:
+    return timestamp.encode("ascii", "replace") + b"." + body
 
 
 class StripeProvider(Provider):
@@ -37,6 +37,14 @@ class StripeProvider(Provider):
                   "SDK-computed vector",
     }
 
+    #: the signature header (the signature debugger reads it)
+    header = HEADER
+
+    def signed_bytes(self, request, settings) -> bytes:
+        """``t + "." + body`` for the request's ``t=`` (what the debugger shows as signed)."""
+        stamps = [v for k, v in split_pairs(request.header(HEADER) or "") if k == "t"]
+        return stripe_message(stamps[0] if stamps else "", request.body)
+
     def verify(self, request, settings, *, now=None):
         header = request.header(HEADER)
         if header is None:
@@ -50,7 +58,7 @@ class StripeProvider(Provider):
             return bad_timestamp(HEADER, stamps[0], "a unix timestamp in t=")
         if not signatures:
             return Verdict.reject(f"header {HEADER} has no v1= signature", header=HEADER)
-        message = signed_bytes(stamps[0], request.body)
+        message = stripe_message(stamps[0], request.body)
         expected = [hmac_digest("sha256", s, message) for s in secrets_of(settings)]
         if not any(digest_matches(e, sig, "hex") for e in expected for sig in signatures):
             return Verdict.reject(f"no v1 signature in {HEADER} matches", header=HEADER,
@@ -59,7 +67,7 @@ class StripeProvider(Provider):
 
     def sign(self, request, settings, *, now=None):
         stamp = str(int(time.time() if now is None else now))
-        message = signed_bytes(stamp, request.body)
+        message = stripe_message(stamp, request.body)
         # while a secret is rolled Stripe sends one v1 per active secret
         parts = [f"t={stamp}"] + [f"v1={hmac_digest('sha256', s, message).hex()}"
                                   for s in secrets_of(settings) or [signing_secret(settings)]]
