@@ -10,7 +10,7 @@ import argparse
 import json
 import os
 import sys
-from typing import Any, Callable
+from typing import Callable
 
 from . import secret_values
 from .listener import ConfigError, load_config

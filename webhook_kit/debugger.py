@@ -30,12 +30,11 @@ import inspect
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Callable
 
 from . import secret_values
 from .listener import Listener
-from .model import Event, Request, Verdict, body_to_text
+from .model import Event, Request, Verdict, body_to_text, iso_to_unix
 from .providers.base import ALGORITHMS, HmacHeaderProvider, copy_request, decode_signature, encode_digest
 
 #: attributes of an HmacHeaderProvider that edited settings may override in a re-check
@@ -172,16 +171,7 @@ def shown_bytes(data: bytes, limit: int = 2000) -> str:
 
 def event_time(event: Event) -> float | None:
     """``received_at`` as unix seconds (None when it cannot be read)."""
-    value = (event.received_at or "").strip()
-    if value.endswith("Z"):
-        value = value[:-1] + "+00:00"
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.timestamp()
+    return iso_to_unix(event.received_at)
 
 
 def stored_request(event: Event) -> Request:

@@ -279,6 +279,22 @@ def new_event_id() -> str:
     return f"evt_{time.time_ns():x}{_random.take(4).hex()}"
 
 
+def iso_to_unix(text: str | None) -> float | None:
+    """An ISO-8601 / RFC 3339 timestamp as unix seconds (naive means UTC); None when malformed."""
+    if not text or not isinstance(text, str):
+        return None
+    value = text.strip()
+    if value.endswith(("Z", "z")):
+        value = value[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.timestamp()
+
+
 def utc_now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
 

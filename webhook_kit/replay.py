@@ -24,10 +24,9 @@ import json
 import logging
 import sys
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Callable, Iterable, Iterator
 
-from .model import Event, Verdict
+from .model import Event, Verdict, iso_to_unix
 
 log = logging.getLogger("webhook_kit.replay")
 
@@ -180,13 +179,6 @@ class ReplayReport:
         return [r.to_dict() for r in self.results]
 
 
-def _epoch(iso: str) -> float | None:
-    try:
-        return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
-    except (AttributeError, ValueError):
-        return None
-
-
 def select(store, listener_id: str | None, *, ids: Iterable[str] | None = None,
            status: str | Iterable[str] | None = None, limit: int | None = None) -> Iterator[Event]:
     """The events to replay: ``ids`` in the order given, else oldest first, page by page."""
@@ -239,7 +231,7 @@ def _verify(listener, event: Event, settings: dict | None) -> tuple[Verdict | No
     if event.payload is not None:
         request.payload, request.parsed = event.payload, True
     try:
-        verdict = provider.verify(request, resolved, now=_epoch(event.received_at))
+        verdict = provider.verify(request, resolved, now=iso_to_unix(event.received_at))
     except Exception as exc:  # as in the pipeline: hostile input never raises
         verdict = Verdict.reject(f"verification error: {type(exc).__name__}: {exc}")
     if not isinstance(verdict, Verdict):

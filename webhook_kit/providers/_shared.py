@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable
 from urllib.parse import urlsplit
 
-from ..model import Request, Response, Verdict
+from ..model import Request, Response, Verdict, iso_to_unix
 from ..secret_values import SecretError
 from .base import (ALGORITHMS, SECRET, Provider, check_timestamp, digest_matches, encode_digest,
                    hmac_digest, missing_header, now_or, secrets_of, tolerance_setting, with_header)
@@ -172,20 +172,8 @@ def bad_timestamp(header: str, value: str, expected: str = "a unix timestamp") -
     return Verdict.reject(f"header {header} is not {expected}: {shown(value)!r}", header=header)
 
 
-def iso_seconds(text: str | None) -> float | None:
-    """An ISO-8601 / RFC 3339 timestamp as unix seconds, or None when malformed."""
-    if not text:
-        return None
-    value = text.strip()
-    if value.endswith(("Z", "z")):
-        value = value[:-1] + "+00:00"
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.timestamp()
+#: an ISO-8601 / RFC 3339 timestamp as unix seconds (Box, Zendesk), or None
+iso_seconds = iso_to_unix
 
 
 def iso_now(now: float | None, *, micro: bool = False) -> str:
