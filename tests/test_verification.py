@@ -189,3 +189,16 @@ def test_custom_types_listed_through_the_registry():
     from webhook_kit.plugins import verification_types
     assert set(verification_types.names()) >= {"basic", "hmac", "secret_url", "token", "none"}
     assert verification_types.owner("hmac") == "webhook_kit.verification"
+
+
+def test_authorization_is_redacted_whatever_the_verification(server):
+    listener = hmac_listener(server)
+    sig = independent_hmac("sha256", "s3cret", BODY, "hex")
+    reply = deliver(server, listener, BODY, {"X-Signature": sig, "Authorization": "Bearer live-token",
+                                            "Proxy-Authorization": "Basic cHJveHk6cHc="})
+    assert reply.status == 200
+    event = stored(server, reply)
+    assert event.header_map["Authorization"] == "[redacted]"
+    assert event.header_map["Proxy-Authorization"] == "[redacted]"
+    assert {"header:Authorization", "header:Proxy-Authorization"} <= set(event.redactions)
+    assert "live-token" not in json.dumps(event.to_dict())

@@ -17,11 +17,14 @@ from . import secret_values
 from .listener import Listener
 from .model import Event, Request, Response, Verdict, new_event_id, utc_now_iso
 from .parsers import ParseError, parse_body
+from .providers.base import REDACTED
 from .store import EventStore
 
 log = logging.getLogger("webhook_kit.pipeline")
 
 ALLOWED_METHODS = ("POST",)
+#: headers redacted before any event is stored, whichever provider or type
+CREDENTIAL_HEADERS = ("Authorization", "Proxy-Authorization")
 
 
 @dataclass
@@ -195,6 +198,11 @@ class Pipeline:
                 notes = provider.redact(request, settings)
             except Exception as exc:
                 log.warning("redaction by %s failed: %r", getattr(provider, "name", "?"), exc)
+        # whatever the scheme, these headers carry credentials: never stored in clear
+        for name in CREDENTIAL_HEADERS:
+            if request.headers.get(name) not in (None, REDACTED):
+                request.headers.set(name, REDACTED)
+                notes.append(f"header:{name}")
         return build_event(request, listener, status, reason, received_at,
                            payload=request.payload, redactions=notes, **fields)
 
