@@ -18,6 +18,7 @@ being buffered. An accepted delivery is committed before its 2xx is sent.
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import json
 import logging
@@ -132,7 +133,9 @@ class _Completions:
                 waiter.set_result(done.result())
 
 
+@functools.lru_cache(maxsize=256)
 def _valid_host(host: str) -> bool:
+    # cached: senders repeat one Host header, and urlsplit is not free per request
     if not host or any(c in host for c in " /\\?#@"):
         return False
     try:
@@ -148,6 +151,8 @@ def _log_request(handler: tornado.web.RequestHandler) -> None:
     # printed into a notebook; the event store says why each was refused
     status = handler.get_status()
     level = logging.ERROR if status >= 500 else logging.DEBUG
+    if not log.isEnabledFor(level):  # the summary is built per request otherwise
+        return
     stream = getattr(handler.request.connection, "stream", None)
     if status == 500 and (stream is None or stream.closed()):
         # Tornado cancels the handler of a sender that hung up and "answers" 500
