@@ -74,14 +74,19 @@ class _DepthLimitedParser:
         object.__setattr__(self, "_parser", parser)
         object.__setattr__(self, "_max_depth", max_depth)
         object.__setattr__(self, "_depth", 0)
+        object.__setattr__(self, "_counting", False)
 
     def __getattr__(self, name):
         return getattr(self._parser, name)
 
     def __setattr__(self, name, value):
         if name == "StartElementHandler" and value is not None:
-            value = self._counting_start(value)
-        elif name == "EndElementHandler" and value is not None:
+            path = getattr(getattr(value, "__self__", None), "path", None)
+            # xmltodict's handler keeps the open elements in ``path``: its length is
+            # the depth, so one cheap check per start tag is enough
+            value = (self._checking_start(value, path) if isinstance(path, list)
+                     else self._counting_start(value))
+        elif name == "EndElementHandler" and value is not None and self._counting:
             value = self._counting_end(value)
         elif name == "EntityDeclHandler" and value is not None:
             value = self._refuse_entity  # xmltodict refuses too; this says where
@@ -91,7 +96,19 @@ class _DepthLimitedParser:
         raise XmlError("XML entity declaration refused", self._parser.CurrentLineNumber,
                        self._parser.CurrentColumnNumber + 1)
 
+    def _checking_start(self, handler, path: list):
+        parser, limit = self._parser, self._max_depth
+
+        def start(name, attrs):
+            if len(path) >= limit:
+                raise XmlError(f"XML nested deeper than {limit} levels",
+                               parser.CurrentLineNumber, parser.CurrentColumnNumber + 1)
+            handler(name, attrs)
+        return start
+
     def _counting_start(self, handler):
+        # a handler without ``path`` (another xmltodict version): count ourselves
+        object.__setattr__(self, "_counting", True)
         parser, limit = self._parser, self._max_depth
 
         def start(name, attrs):
