@@ -13,7 +13,7 @@ nbclient = pytest.importorskip("nbclient")
 
 SENDER = ("import sys, time, urllib.request; t = time.monotonic(); "
           "r = urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=b'{\\\"n\\\": 1}', "
-          "method='POST', headers={'Content-Type': 'application/json'}), timeout=20); "
+          "method='POST', headers={'Content-Type': 'application/json'}), timeout=50); "
           "print(r.status, time.monotonic() - t)")
 
 
@@ -38,10 +38,12 @@ def test_thread_mode_answers_while_a_cell_is_busy(tmp_path):
         "server.add(wk.Listener('busy'))\n"
         f"sender = subprocess.Popen([sys.executable, '-c', {SENDER!r}, server.url_for('busy')],"
         " stdout=subprocess.PIPE, text=True)",
-        # a busy cell: pure-Python work, never yielding to the kernel's loop
-        "deadline = time.monotonic() + 30\n"
+        # a busy cell: pure-Python work, never yielding to the kernel's loop. It looks at
+        # the sender only between ~50 ms chunks: a loop that makes a system call every few
+        # hundred microseconds starves every other thread of the GIL (docs/architecture.md)
+        "deadline = time.monotonic() + 60\n"
         "while sender.poll() is None and time.monotonic() < deadline:\n"
-        "    sum(i * i for i in range(10000))\n"
+        "    sum(i * i for i in range(1_000_000))\n"
         "answered_while_busy = sender.poll() is not None\n"
         "print(answered_while_busy, sender.communicate()[0].split()[0])",
         "print(server.store.count(listener='busy'))\nserver.stop()",
@@ -71,3 +73,47 @@ def test_loop_mode_serves_on_the_kernels_own_loop(tmp_path):
     assert out[0].strip() == "loop"
     assert out[1].strip() == '200 {"a": 1}'
     assert out[2].strip() == "False"
+
+
+FIRST_DELIVERIES = r'''
+import hashlib, hmac, subprocess, sys
+import webhook_kit as wk
+
+SENDER = """
+import sys, urllib.request
+for path, body, ctype, sig in eval(sys.argv[2]):
+    req = urllib.request.Request(sys.argv[1] + path, data=body, method="POST",
+                                 headers={"Content-Type": ctype, "X-Sig": sig})
+    print(urllib.request.urlopen(req, timeout=30).status)
+"""
+server = wk.Server(store=sys.argv[1], port=0).start()
+server.add(wk.Listener("h", verification={"type": "hmac", "algorithm": "sha256",
+                                         "encoding": "hex", "secret": "s", "header": "X-Sig"}))
+server.add(wk.Listener("t", verification={"type": "token", "token": "tok", "path": "auth.token"}))
+cases = [("/hooks/h", body, ctype, hmac.new(b"s", body, hashlib.sha256).hexdigest())
+         for body, ctype in [(b'{"n": 1}', "application/json"),
+                             (b'<a x="1"><b>t</b></a>', "application/xml"),
+                             (b"a=1&b=2", "application/x-www-form-urlencoded"),
+                             (b"hello", "text/plain"), (b"\x00\xff", "application/octet-stream")]]
+cases.append(("/hooks/t", b'{"auth": {"token": "tok"}}', "application/json", ""))
+before = set(sys.modules)
+out = subprocess.run([sys.executable, "-c", SENDER, server.base_url, repr(cases)],
+                     capture_output=True, text=True, check=True).stdout.split()
+imported = sorted(set(sys.modules) - before)
+server.stop()
+print(" ".join(out))
+print(imported)
+'''
+
+
+@pytest.mark.slow
+def test_first_deliveries_import_nothing_on_the_server_thread(tmp_path):
+    """An import on the server thread reads files, and each read waits for the GIL that a
+    busy notebook cell holds: the first delivery of each kind finds all it needs loaded."""
+    import subprocess
+    done = subprocess.run([sys.executable, "-c", FIRST_DELIVERIES, str(tmp_path / "events.db")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    statuses, modules = done.stdout.splitlines()
+    assert statuses.split() == ["200"] * 6
+    assert modules == "[]"

@@ -5,6 +5,7 @@ Registered through ``register_parsers`` like any outside parser plugin.
 
 from __future__ import annotations
 
+import codecs
 import json
 from typing import Any
 from urllib.parse import parse_qsl
@@ -14,6 +15,11 @@ from ..xmljson import XmlError, XmlOptions, xml_to_data
 from . import ParseError, Parser
 
 MAX_JSON_DEPTH = 200
+
+# Looked up once here, at import, not by the first delivery: a codec lookup imports
+# its module, and an import on the server thread while a notebook cell keeps the GIL
+# busy can wait seconds for every file read (docs/architecture.md, "Run modes and the GIL").
+codecs.lookup("utf-8-sig")
 
 
 def _decode_utf8(body: bytes) -> str:
