@@ -126,8 +126,19 @@ def test_parser_plugin_registered_at_run_time(server, open_listener, plugin):
         def register_parsers(self):
             return [Csv()]
 
+    # text/csv was kept as text before: the parser chosen per media type is remembered
+    # only until plugins change
+    before = deliver(server, open_listener, b"a,b\n1,2\n", {"Content-Type": "text/csv"})
+    assert stored(server, before).payload == "a,b\n1,2\n"
     plugin(CsvPlugin(), "csv-plugin")
     reply = deliver(server, open_listener, b"a,b\n1,2\n", {"Content-Type": "text/csv"})
     assert stored(server, reply).payload == [{"a": "1", "b": "2"}]
     # unregistered again by the fixture; json still works
     assert json.loads(reply.body)["event_id"].startswith("evt_")
+
+
+def test_parser_choice_memo_is_bounded_against_made_up_media_types():
+    from webhook_kit.plugins import MEMO_LIMIT, parsers
+    for n in range(MEMO_LIMIT * 3):
+        assert parse_body(b"x", f"application/x-made-up-{n}").parser == "text"
+    assert len(parsers._memo) <= MEMO_LIMIT

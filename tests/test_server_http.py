@@ -186,3 +186,16 @@ def test_hostile_host_header_is_not_a_500(server, host):
     server.store.flush()
     if answer.startswith(b"HTTP/1.1 200"):
         assert last_event(server, listener).url.startswith("http://127.0.0.1:")
+
+
+def test_stored_payload_column_holds_the_redacted_value(server):
+    listener = server.add(wk.Listener("jt", verification={"type": "token", "token": "T-9",
+                                                          "path": "auth.token"}))
+    reply = deliver(server, listener, b'{"auth": {"token": "T-9"}, "n": 1}',
+                    {"Content-Type": "application/json"})
+    assert reply.status == 200
+    import sqlite3
+    with sqlite3.connect(server.store.path) as conn:
+        (text,) = conn.execute("SELECT payload FROM events WHERE id = ?",
+                               (reply.json()["event_id"],)).fetchone()
+    assert "T-9" not in text and json.loads(text) == {"auth": {"token": "[redacted]"}, "n": 1}

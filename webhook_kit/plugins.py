@@ -17,7 +17,7 @@ import logging
 import os
 import sys
 import threading
-from typing import Any
+from typing import Any, Callable
 
 import pluggy
 
@@ -216,6 +216,10 @@ def call_collecting(hook_name: str, **kwargs) -> list[tuple[str, Any]]:
     return out
 
 
+#: answers a registry remembers at most (their keys can come from request headers)
+MEMO_LIMIT = 256
+
+
 class Registry:
     """Items of one ``register_*`` hook by name, rebuilt when plugins change."""
 
@@ -227,6 +231,7 @@ class Registry:
         self._items: dict[str, Any] = {}
         self._owners: dict[str, str] = {}
         self._lookup: dict[str, str] = {}
+        self._memo: dict = {}
         self._lock = threading.Lock()
 
     def _refresh(self) -> None:
@@ -247,6 +252,7 @@ class Registry:
                 for alias in (self._aliases(item) if self._aliases else ()):
                     lookup.setdefault(alias.lower(), name)
             self._items, self._owners, self._lookup = items, owners, lookup
+            self._memo = {}
             self._generation = generation
 
     def all(self) -> dict[str, Any]:
@@ -265,6 +271,22 @@ class Registry:
 
     def names(self) -> list[str]:
         return list(self.all())
+
+    def memo(self, key, compute: Callable[[], Any]) -> Any:
+        """``compute()``, remembered under ``key`` until plugins change.
+
+        For answers drawn from the registry that every request would otherwise
+        work out again (which parser handles a media type).
+        """
+        self._refresh()
+        memo = self._memo
+        try:
+            return memo[key]
+        except KeyError:
+            value = compute()
+            if len(memo) < MEMO_LIMIT:  # keys may come from senders: bounded
+                memo[key] = value
+            return value
 
 
 providers = Registry("register_providers", aliases=lambda p: getattr(p, "aliases", ()))

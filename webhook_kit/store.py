@@ -142,19 +142,16 @@ def _dumps(value: Any, chunked: bool = False) -> str:
 
 
 def _event_row(event: Event, chunked: bool = False) -> tuple:
-    d = {
-        "id": event.id, "listener": event.listener, "received_at": event.received_at,
-        "status": event.status, "reason": event.reason, "method": event.method,
-        "path": event.path, "query": event.query, "url": event.url,
-        "headers": _dumps([list(p) for p in event.headers]), "body": bytes(event.body),
-        "content_type": event.content_type,
-        "payload": None if event.payload is None else _dumps(event.payload, chunked),
-        "delivery_id": event.delivery_id, "redactions": _dumps(event.redactions),
-        "details": _dumps(event.details),
-        "output": None if event.output is None else _dumps(event.output, chunked),
-        "transform_error": event.transform_error, "http_status": event.http_status,
-    }
-    return tuple(d[c] for c in _COLUMNS)
+    """The values of ``_COLUMNS`` for ``event``, in that order."""
+    payload, output = event.payload, event.output
+    return (
+        event.id, event.listener, event.received_at, event.status, event.reason, event.method,
+        event.path, event.query, event.url, _dumps(event.headers), bytes(event.body),
+        event.content_type, None if payload is None else _dumps(payload, chunked),
+        event.delivery_id, _dumps(event.redactions),
+        _dumps(event.details), None if output is None else _dumps(output, chunked),
+        event.transform_error, event.http_status,
+    )
 
 
 def _row_event(row: sqlite3.Row) -> Event:

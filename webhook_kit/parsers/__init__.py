@@ -84,12 +84,17 @@ def sniff(body: bytes) -> str:
 def choose(media_type: str):
     """The registered parser that best handles ``media_type`` (None for raw text/bytes)."""
     from ..plugins import parsers
-    best, best_score = None, 0
-    for parser in parsers.all().values():
-        score = parser.handles(media_type)
-        if score > best_score:
-            best, best_score = parser, score
-    return best
+
+    def best_parser():
+        best, best_score = None, 0
+        for parser in parsers.all().values():
+            score = parser.handles(media_type)
+            if score > best_score:
+                best, best_score = parser, score
+        return best
+
+    # senders repeat a handful of media types: the answer is kept until plugins change
+    return parsers.memo(("choose", media_type), best_parser)
 
 
 def parse_body(body: bytes, media_type: str, options: dict | None = None) -> Parsed:

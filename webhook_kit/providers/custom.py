@@ -9,8 +9,15 @@ from .base import Provider
 
 
 def _types():
-    from ..plugins import verification_types
-    return verification_types
+    # imported on first use: plugins.py imports this module while it loads the built-ins
+    global _registry
+    if _registry is None:
+        from ..plugins import verification_types
+        _registry = verification_types
+    return _registry
+
+
+_registry = None
 
 
 class CustomProvider(Provider):
