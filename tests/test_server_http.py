@@ -199,3 +199,20 @@ def test_stored_payload_column_holds_the_redacted_value(server):
         (text,) = conn.execute("SELECT payload FROM events WHERE id = ?",
                                (reply.json()["event_id"],)).fetchone()
     assert "T-9" not in text and json.loads(text) == {"auth": {"token": "[redacted]"}, "n": 1}
+
+
+def test_behind_a_proxy_xheaders_give_the_senders_scheme(db_path):
+    """``xheaders=True`` (behind a TLS-terminating proxy): the stored URL, which URL-signing
+    providers verify against, has the scheme the sender used."""
+    with wk.Server(store=db_path, port=0, xheaders=True) as proxied:
+        listener = proxied.add(wk.Listener("px"))
+        reply = deliver(proxied, listener, b'{"a": 1}', {"Content-Type": "application/json",
+                                                         "X-Forwarded-Proto": "https",
+                                                         "X-Real-Ip": "203.0.113.9"})
+        assert reply.status == 200
+        assert stored(proxied, reply).url.startswith("https://127.0.0.1:")
+    with wk.Server(store=db_path, port=0) as direct:  # not trusted unless asked
+        listener = direct.add(wk.Listener("px"))
+        reply = deliver(direct, listener, b'{"a": 1}', {"Content-Type": "application/json",
+                                                        "X-Forwarded-Proto": "https"})
+        assert stored(direct, reply).url.startswith("http://127.0.0.1:")
