@@ -11,7 +11,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 $(VENV)/.installed: pyproject.toml $(wildcard plugins/*/pyproject.toml)
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[notebook,crypto,test]"
+	$(PY) -m pip install -q -e ".[notebook,crypto,jwt,test]"
 	for p in $(PLUGINS); do $(PY) -m pip install -q -e "$$p[test]" || exit 1; done
 	touch $@
 
