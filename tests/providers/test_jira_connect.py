@@ -110,6 +110,10 @@ def test_rejected_with_reason(server, listener, case, reason):
     if case != "missing":
         headers["Authorization"] = f"JWT {tokens[case]}"
     event = refused(server, listener, deliver(server, listener, BODY, headers), reason)
+    if case == "other_query":
+        assert event.details["canonical_request"] == "POST&/hooks/jira-connect&"
+        assert event.details["received_qsh"] == atlassian_jwt.url_utils.hash_url(
+            "POST", "/hooks/jira-connect?user_id=1")
     if case in ("expired", "future"):
         assert abs(event.details["skew_seconds"]) >= 900 - 5 and event.details["tolerance"] == 300
 

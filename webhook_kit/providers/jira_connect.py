@@ -142,15 +142,16 @@ class JiraConnectProvider(Provider):
         if client_key and claims.get("iss") != client_key:
             return Verdict.reject(f"JWT iss {str(claims.get('iss'))[:60]!r} is not the client key",
                                   header="Authorization")
-        expected = query_string_hash(request.method,
-                                     app_relative_path(request.path, settings.get("base_url")),
-                                     request.query)
+        path = app_relative_path(request.path, settings.get("base_url"))
+        expected = query_string_hash(request.method, path, request.query)
         if not secret_values.equal(str(claims.get("qsh")), expected):
+            # the hashes and the canonical form are kept on the event (the token itself is
+            # redacted): what the sender hashed differs in method, base URL, path or query
             return Verdict.reject("JWT qsh does not match this request's method, path and query",
                                   header="Authorization", expected_qsh=expected,
-                                  canonical_request=canonical_request(
-                                      request.method, app_relative_path(
-                                          request.path, settings.get("base_url")), request.query))
+                                  received_qsh=str(claims.get("qsh"))[:64],
+                                  canonical_request=canonical_request(request.method, path,
+                                                                      request.query))
         return self._timely(claims, settings, now)
 
     @staticmethod
