@@ -38,9 +38,8 @@ def test_thread_mode_answers_while_a_cell_is_busy(tmp_path):
         "server.add(wk.Listener('busy'))\n"
         f"sender = subprocess.Popen([sys.executable, '-c', {SENDER!r}, server.url_for('busy')],"
         " stdout=subprocess.PIPE, text=True)",
-        # a busy cell: pure-Python work, never yielding to the kernel's loop. It looks at
-        # the sender only between ~50 ms chunks: a loop that makes a system call every few
-        # hundred microseconds starves every other thread of the GIL (docs/architecture.md)
+        # a busy cell: pure-Python work in ~50 ms chunks, never yielding to the kernel's loop
+        # (a cell that polls far more often: the next test)
         "deadline = time.monotonic() + 60\n"
         "while sender.poll() is None and time.monotonic() < deadline:\n"
         "    sum(i * i for i in range(1_000_000))\n"
@@ -50,6 +49,30 @@ def test_thread_mode_answers_while_a_cell_is_busy(tmp_path):
     )
     assert out[1].split() == ["True", "200"]
     assert out[2].strip() == "1"
+
+
+@pytest.mark.slow
+def test_thread_mode_answers_while_a_cell_polls_a_subprocess(tmp_path):
+    """A cell that makes a system call every half millisecond gives the GIL back and takes
+    it straight back; at CPython's default 5 ms switch interval that held a delivery up for
+    0.3-12 s here. The server lowers the interval while it runs and gives it back on stop."""
+    out = run_cells(
+        tmp_path,
+        "import subprocess, sys, time\n"
+        "import webhook_kit as wk\n"
+        "before = sys.getswitchinterval()\n"
+        "server = wk.Server(store='events.db', port=0).start()\n"
+        "server.add(wk.Listener('polled'))\n"
+        f"sender = subprocess.Popen([sys.executable, '-c', {SENDER.replace('timeout=50', 'timeout=5')!r}, "
+        "server.url_for('polled')], stdout=subprocess.PIPE, text=True)",
+        "deadline = time.monotonic() + 60\n"
+        "while sender.poll() is None and time.monotonic() < deadline:\n"
+        "    sum(i * i for i in range(10_000))\n"
+        "print(sender.communicate()[0].split()[:1])",
+        "server.stop()\nprint(sys.getswitchinterval() == before)",
+    )
+    assert out[1].strip() == "['200']", out[1]  # answered within the sender's 5 s
+    assert out[2].strip() == "True"
 
 
 @pytest.mark.slow

@@ -102,3 +102,21 @@ def test_a_store_passed_in_stays_open_after_stop(db_path):
     server.stop()
     assert store.count(listener="r") == 1  # the caller's store: still usable
     store.close()
+
+
+def test_thread_mode_lowers_the_switch_interval_while_it_runs_and_gives_it_back(db_path):
+    import sys
+
+    from webhook_kit.server import THREAD_SWITCH_INTERVAL
+    before = sys.getswitchinterval()
+    first = wk.Server(store=db_path, port=0).start()
+    second = wk.Server(store=":memory:", port=0).start()
+    try:
+        assert sys.getswitchinterval() == pytest.approx(min(before, THREAD_SWITCH_INTERVAL))
+        first.stop()
+        assert sys.getswitchinterval() == pytest.approx(min(before, THREAD_SWITCH_INTERVAL))
+    finally:
+        second.stop()
+    assert sys.getswitchinterval() == before  # the last one gave it back
+    with wk.Server(store=db_path, port=0).start(switch_interval=None):
+        assert sys.getswitchinterval() == before  # left alone when asked

@@ -42,9 +42,22 @@ log = logging.getLogger("webhook_kit.server")
 #: the GIL hand-off interval when serving in the foreground (CPython's default is
 #: 5 ms): while a thread parses a large body, the event loop waits up to one
 #: interval for the GIL after every wait for I/O, so small deliveries crawl
-#: behind large ones; 1 ms nearly doubles their rate then (docs/performance.md). Only the
-#: foreground server sets it: in a notebook the interpreter is the user's.
+#: behind large ones; 1 ms nearly doubles their rate then (docs/performance.md). The
+#: foreground server sets it for the process it owns; a thread-mode server sets
+#: THREAD_SWITCH_INTERVAL (below), for a cell that would otherwise starve it.
 SERVE_SWITCH_INTERVAL = 0.001
+#: the switch interval while a server runs on a thread of someone else's interpreter (a
+#: notebook kernel). CPython wakes a thread waiting for the GIL on every release and
+#: restarts its wait: a cell that makes a system call every half millisecond (polling a
+#: subprocess, a socket) took the GIL straight back each time and held deliveries up for
+#: 0.3-12 s at the default 5 ms; at 0.2 ms they were answered in 11-21 ms. It costs only
+#: while deliveries arrive (docs/architecture.md, "Run modes and the GIL").
+THREAD_SWITCH_INTERVAL = 0.0002
+
+#: thread-mode servers running, and the switch interval to give back when the last stops
+_thread_servers: list = []
+_interval_before: list = []
+_interval_lock = threading.Lock()
 
 
 def _log_request(handler: tornado.web.RequestHandler) -> None:
@@ -235,11 +248,19 @@ class Server:
                 pass
             self._http = None
 
-    def start(self, mode: str = "thread") -> "Server":
-        """Start serving: ``mode="thread"`` (default) or ``"loop"`` (the running loop)."""
+    def start(self, mode: str = "thread", *,
+              switch_interval: float | None = THREAD_SWITCH_INTERVAL) -> "Server":
+        """Start serving: ``mode="thread"`` (default) or ``"loop"`` (the running loop).
+
+        In thread mode the interpreter's GIL switch interval is lowered to
+        ``switch_interval`` while the server runs (given back when the last one
+        stops), so that a busy cell cannot starve the server's threads;
+        ``switch_interval=None`` leaves the interpreter alone.
+        """
         if self.mode is not None:
             return self
         if mode == "thread":
+            self._hold_switch_interval(switch_interval)
             self._started.clear()
             self._thread = threading.Thread(target=lambda: asyncio.run(self._main()),
                                             name="webhook-kit-server", daemon=True)
@@ -247,6 +268,7 @@ class Server:
             self._started.wait(30)
             if self._start_error is not None:
                 error, self._start_error = self._start_error, None
+                self._release_switch_interval()
                 raise OSError(f"cannot listen on {self.host}:{self.port}: {error}") from None
         elif mode == "loop":
             try:
@@ -287,6 +309,24 @@ class Server:
                 raise OSError(f"cannot listen on {self.host}:{self.port}: {error}")
             self._close_resources()
 
+    def _hold_switch_interval(self, interval: float | None) -> None:
+        with _interval_lock:
+            if interval is None or self in _thread_servers:
+                return
+            if not _thread_servers:
+                _interval_before[:] = [sys.getswitchinterval()]
+                if sys.getswitchinterval() > interval:
+                    sys.setswitchinterval(interval)
+            _thread_servers.append(self)
+
+    def _release_switch_interval(self) -> None:
+        with _interval_lock:
+            if self not in _thread_servers:
+                return
+            _thread_servers.remove(self)
+            if not _thread_servers and _interval_before:
+                sys.setswitchinterval(_interval_before.pop())
+
     def stop(self) -> None:
         """Stop serving, finish the dispatcher's queue, close the store if we opened it."""
         if self.mode in ("thread", "foreground") and self._loop is not None and self._stop_event:
@@ -297,6 +337,7 @@ class Server:
         elif self.mode == "loop" and self._http is not None:
             self._http.stop()
             self._http = None
+        self._release_switch_interval()
         if self.mode != "foreground":
             self._close_resources()
         self.mode = None
