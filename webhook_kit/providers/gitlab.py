@@ -63,16 +63,15 @@ class GitLabProvider(Provider):
 
     def verify(self, request, settings, *, now=None):
         # each credential the listener has must pass: GitLab sends all the webhook has
-        if _configured(settings, "secret"):
+        token, signing = _credentials(settings)
+        if token:
             received = request.header(HEADER)
             if received is None:
                 return missing_header(HEADER)
             if not any(secret_values.equal(received, s) for s in secrets_of(settings)):
                 return Verdict.reject(f"token in {HEADER} does not match", header=HEADER)
-        if _configured(settings, "signing_token"):
+        if signing:
             return _SIGNED.verify(request, self._signing_settings(settings), now=now)
-        if not _configured(settings, "secret"):
-            secrets_of(settings)  # neither configured: a misconfigured listener (503)
         return Verdict.accept()
 
     def sign(self, request, settings, *, now=None):
@@ -82,11 +81,10 @@ class GitLabProvider(Provider):
             "X-Gitlab-Event": event, "X-Gitlab-Event-UUID": uuid, "Idempotency-Key": uuid,
             "X-Gitlab-Webhook-UUID": "9b5bd7c4-4b9b-4a0c-9f2a-2f1bd7d3c2e1",
             "X-Gitlab-Instance": "https://gitlab.com", "User-Agent": "GitLab/17.6.0"})
-        if not (_configured(settings, "secret") or _configured(settings, "signing_token")):
-            secrets_of(settings)  # says "no secret configured"
-        if _configured(settings, "secret"):
+        token, signing = _credentials(settings)
+        if token:
             request = with_header(request, HEADER, secrets_of(settings)[0])
-        if _configured(settings, "signing_token"):
+        if signing:
             # webhook-id is the Idempotency-Key, as GitLab sends it
             request = with_header(request, "webhook-id", request.header("Idempotency-Key"))
             request = _SIGNED.sign(request, self._signing_settings(settings), now=now)
@@ -110,8 +108,13 @@ class GitLabProvider(Provider):
             headers={"X-Gitlab-Event": "Push Hook"})
 
 
-def _configured(settings: dict, name: str) -> bool:
-    return settings.get(name) not in (None, "", [])
+def _credentials(settings: dict) -> tuple[bool, bool]:
+    """Whether the secret token and the signing token are set; a SecretError when neither
+    is (a misconfigured listener: 503 for deliveries, a one-line error for signing)."""
+    token, signing = (settings.get(name) not in (None, "", []) for name in ("secret", "signing_token"))
+    if not (token or signing):
+        raise secret_values.SecretError("no secret or signing_token configured")
+    return token, signing
 
 
 #: the Standard Webhooks scheme GitLab's signing token follows
