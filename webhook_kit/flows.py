@@ -50,7 +50,7 @@ import jmespath.exceptions
 
 from . import secret_values
 from .hookspecs import hookimpl
-from .listener import ConfigError
+from .listener import ConfigError, config_entries
 from .model import Setting, utc_now_iso
 from .transforms import event_document, jmespath_problem
 
@@ -496,17 +496,11 @@ def check_flows(flows: Any, where: str = "flows") -> None:
     """
     if not flows:
         return
-    if not isinstance(flows, list):
-        raise ConfigError(where, "must be a list of flows")
     from .plugins import actions
     names = set()
-    for i, flow in enumerate(flows):
-        here = f"{where}[{i}]"
-        if not isinstance(flow, dict):
-            raise ConfigError(here, 'must be {"name": ..., "if": ..., "action": {...}}')
-        for key in flow:
-            if key not in FLOW_KEYS:
-                raise ConfigError(f"{here}.{key}", f"unknown field (flows take {', '.join(FLOW_KEYS)})")
+    for here, flow in config_entries(flows, where, FLOW_KEYS,
+                                     '{"name": ..., "if": ..., "action": {...}}', "flows",
+                                     sequences=(list,)):
         name = flow.get("name")
         if not isinstance(name, str) or not name.strip():
             raise ConfigError(f"{here}.name", "required: a name for the flow")

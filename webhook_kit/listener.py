@@ -30,6 +30,25 @@ class ConfigError(ValueError):
         self.message = message
 
 
+def config_entries(value, where: str, allowed: tuple, shape: str, kind: str,
+                   sequences: tuple = (list, tuple)):
+    """Yield ``(path, entry)`` for a config list of objects (transform rules, flows).
+
+    Refuses a value that is not a list, an entry that is not an object and an
+    unknown field, each with a :class:`ConfigError` naming where it is.
+    """
+    if not isinstance(value, sequences):
+        raise ConfigError(where, f"must be a list of {kind}")
+    for i, entry in enumerate(value):
+        here = f"{where}[{i}]"
+        if not isinstance(entry, dict):
+            raise ConfigError(here, f"must be {shape}")
+        for key in entry:
+            if key not in allowed:
+                raise ConfigError(f"{here}.{key}", f"unknown field ({kind} take {', '.join(allowed)})")
+        yield here, entry
+
+
 def provider_for(name: str):
     from .plugins import providers
     return providers.get(name)

@@ -36,7 +36,7 @@ import jmespath
 import jmespath.exceptions
 import jmespath.functions
 
-from .listener import ConfigError, _extra_validators
+from .listener import ConfigError, _extra_validators, config_entries
 
 TYPES = ("string", "number", "integer", "boolean", "datetime")
 MODES = ("replace", "merge")
@@ -147,16 +147,9 @@ def compile_rules(rules: Iterable[Any], where: str = "transforms") -> list[Rule]
     """
     if rules is None:
         return []
-    if not isinstance(rules, (list, tuple)):
-        raise ConfigError(where, "must be a list of rules")
     compiled = []
-    for i, rule in enumerate(rules):
-        here = f"{where}[{i}]"
-        if not isinstance(rule, dict):
-            raise ConfigError(here, 'must be {"extract": ..., "generate": ...}')
-        for key in rule:
-            if key not in RULE_KEYS:
-                raise ConfigError(f"{here}.{key}", f"unknown field (rules take {', '.join(RULE_KEYS)})")
+    for here, rule in config_entries(rules, where, RULE_KEYS,
+                                     '{"extract": ..., "generate": ...}', "rules"):
         extract = rule.get("extract")
         if not isinstance(extract, str) or not extract.strip():
             raise ConfigError(f"{here}.extract", "required: a JMESPath expression such as payload.order.id")
@@ -177,7 +170,7 @@ def compile_rules(rules: Iterable[Any], where: str = "transforms") -> list[Rule]
                 cast(default, kind)
             except CastError as exc:
                 raise ConfigError(f"{here}.default", str(exc)) from None
-        compiled.append(Rule(extract, generate, default, kind, i))
+        compiled.append(Rule(extract, generate, default, kind, len(compiled)))
     return compiled
 
 
